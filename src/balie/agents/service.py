@@ -1,0 +1,199 @@
+"""Agents: accounts, shop memberships, API tokens and browser sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from balie import clock, security
+from balie.agents.models import ROLES, Agent, ApiToken, Membership, Team, TeamMember, WebSession
+from balie.errors import Conflict, Invalid, NotFound, Unauthorized
+from balie.shops.models import Shop
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, in which shop: what every authenticated request resolves to."""
+
+    agent_id: int
+    shop_id: int
+    role: str
+    email: str
+    name: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+        raise Invalid(f"not an e-mail address: {email!r}")
+    return email
+
+
+def create(
+    session: Session, *, email: str, name: str = "", password: str | None = None
+) -> Agent:
+    email = normalise_email(email)
+    if session.scalars(select(Agent).where(Agent.email == email)).first() is not None:
+        raise Conflict(f"agent {email} already exists")
+    agent = Agent(
+        email=email,
+        name=(name or email.split("@")[0]).strip()[:200],
+        password_hash=security.hash_password(password) if password else None,
+    )
+    session.add(agent)
+    session.flush()
+    return agent
+
+
+def by_email(session: Session, email: str) -> Agent | None:
+    return session.scalars(select(Agent).where(Agent.email == email.strip().lower())).first()
+
+
+def set_password(session: Session, agent: Agent, password: str) -> None:
+    if len(password) < 8:
+        raise Invalid("a password needs at least 8 characters")
+    agent.password_hash = security.hash_password(password)
+
+
+def add_to_shop(session: Session, *, agent: Agent, shop: Shop, role: str = "agent") -> Membership:
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    membership = session.scalars(
+        select(Membership).where(Membership.shop_id == shop.id, Membership.agent_id == agent.id)
+    ).first()
+    if membership is None:
+        membership = Membership(shop_id=shop.id, agent_id=agent.id, role=role)
+        session.add(membership)
+    else:
+        membership.role = role
+    session.flush()
+    return membership
+
+
+def shops_of(session: Session, agent_id: int) -> list[tuple[Shop, str]]:
+    rows = session.execute(
+        select(Shop, Membership.role)
+        .join(Membership, Membership.shop_id == Shop.id)
+        .where(Membership.agent_id == agent_id)
+        .order_by(Shop.name)
+    )
+    return [(shop, role) for shop, role in rows]
+
+
+def actor(session: Session, *, agent_id: int, shop_id: int) -> Actor:
+    row = session.execute(
+        select(Agent, Membership.role)
+        .join(Membership, Membership.agent_id == Agent.id)
+        .where(Agent.id == agent_id, Membership.shop_id == shop_id)
+    ).first()
+    if row is None:
+        raise Unauthorized("this agent does not work in this shop")
+    agent, role = row
+    return Actor(agent_id=agent.id, shop_id=shop_id, role=role, email=agent.email, name=agent.name)
+
+
+def members(session: Session, shop_id: int) -> list[Agent]:
+    query = (
+        select(Agent)
+        .join(Membership, Membership.agent_id == Agent.id)
+        .where(Membership.shop_id == shop_id)
+        .order_by(Agent.name)
+    )
+    return list(session.scalars(query))
+
+
+def member(session: Session, *, shop_id: int, agent_id: int) -> Agent:
+    agent = session.scalars(
+        select(Agent)
+        .join(Membership, Membership.agent_id == Agent.id)
+        .where(Membership.shop_id == shop_id, Agent.id == agent_id)
+    ).first()
+    if agent is None:
+        raise NotFound(f"agent {agent_id} not found in this shop")
+    return agent
+
+
+def create_team(session: Session, *, shop_id: int, name: str, agent_ids: list[int]) -> Team:
+    team = Team(shop_id=shop_id, name=name)
+    session.add(team)
+    session.flush()
+    for agent_id in agent_ids:
+        session.add(TeamMember(shop_id=shop_id, team_id=team.id, agent_id=agent_id))
+    session.flush()
+    return team
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def create_token(session: Session, *, agent: Agent, shop: Shop, name: str = "") -> str:
+    actor(session, agent_id=agent.id, shop_id=shop.id)  # must be a member
+    token = security.new_token("blt")
+    session.add(
+        ApiToken(shop_id=shop.id, agent_id=agent.id, token_hash=security.token_hash(token), name=name)
+    )
+    session.flush()
+    return token
+
+
+def actor_for_token(session: Session, token: str) -> Actor:
+    row = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == security.token_hash(token))
+    ).first()
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("unknown or revoked API token")
+    return actor(session, agent_id=row.agent_id, shop_id=row.shop_id)
+
+
+# --- browser sessions -------------------------------------------------------------------
+
+
+def authenticate(session: Session, *, email: str, password: str) -> Agent:
+    agent = by_email(session, email)
+    if not security.verify_password(agent.password_hash if agent else None, password):
+        raise Unauthorized("wrong e-mail address or password")
+    assert agent is not None
+    return agent
+
+
+def start_session(
+    session: Session, *, agent: Agent, days: int, shop_id: int | None = None
+) -> tuple[str, WebSession]:
+    shops = shops_of(session, agent.id)
+    if not shops:
+        raise Unauthorized("this agent does not work in any shop yet")
+    if shop_id is None or shop_id not in {shop.id for shop, _ in shops}:
+        shop_id = shops[0][0].id
+    token = security.new_token("bls")
+    web_session = WebSession(
+        token_hash=security.token_hash(token),
+        agent_id=agent.id,
+        shop_id=shop_id,
+        csrf_token=security.new_token("csrf"),
+        expires_at=clock.now() + dt.timedelta(days=days),
+    )
+    session.add(web_session)
+    session.flush()
+    return token, web_session
+
+
+def find_session(session: Session, token: str) -> WebSession | None:
+    web_session = session.scalars(
+        select(WebSession).where(WebSession.token_hash == security.token_hash(token))
+    ).first()
+    if web_session is None or web_session.expires_at <= clock.now():
+        return None
+    return web_session
+
+
+def end_session(session: Session, token: str) -> None:
+    web_session = find_session(session, token)
+    if web_session is not None:
+        session.delete(web_session)

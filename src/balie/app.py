@@ -1,0 +1,73 @@
+"""Builds the ASGI app: API routers, the agent UI, static files, live updates, the worker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from balie import config
+from balie.channels import base as channels
+from balie.channels.api.adapter import WebhookAdapter
+from balie.config import Settings
+from balie.web import context as web_context
+from balie.web import errors
+from balie.web.limits import BodyLimit
+from balie.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+def register_channels(settings: Settings) -> None:
+    channels.register("api", WebhookAdapter(timeout=settings.webhook_timeout_seconds))
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
+    settings = settings or config.load()
+    context = web_context.build(settings)
+    register_channels(settings)
+    worker = Worker(context.factory, context.bus, max_attempts=settings.dispatch_max_attempts)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await context.bus.start()
+        if run_worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if run_worker:
+                worker.stop()
+            await context.bus.stop()
+            context.engine.dispose()
+
+    app = FastAPI(
+        title="Balie API",
+        version="1",
+        summary="Omnichannel customer service for web shops",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.state.worker = worker
+    errors.install(app)
+
+    from balie.channels.api.api import router as api_channel_router
+    from balie.conversations.api import router as conversations_router
+    from balie.customers.api import router as customers_router
+    from balie.ui import views
+
+    app.include_router(api_channel_router)
+    app.include_router(conversations_router)
+    app.include_router(customers_router)
+    views.install(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    return app

@@ -1,0 +1,201 @@
+"""The `balie` command: serve, worker, migrate, demo, shop add, agent add, token create."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from balie import config, events, migrate
+from balie.agents import service as agent_service
+from balie.db import make_engine, make_sessionmaker, transaction
+from balie.errors import BalieError
+from balie.shops import service as shop_service
+
+
+def _factory(settings: config.Settings) -> sessionmaker[Session]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return make_sessionmaker(make_engine(settings.database_url))
+
+
+def _require_schema(settings: config.Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        if not inspect(engine).has_table("alembic_version"):
+            raise SystemExit("The database has no Balie schema yet: run `balie migrate` first.")
+    finally:
+        engine.dispose()
+
+
+def cmd_migrate(args: argparse.Namespace, settings: config.Settings) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    print(f"Database is up to date ({engine.url.render_as_string(hide_password=True)}).")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: config.Settings) -> int:
+    import uvicorn
+
+    from balie import demo
+    from balie.app import create_app
+
+    _require_schema(settings)
+    app = create_app(settings, run_worker=not args.no_worker)
+    with transaction(app.state.context.factory) as session:
+        login = demo.login_hint(session)
+    print(f"Balie is running at http://{args.host}:{args.port}/  (API docs: /docs)", flush=True)
+    if login:
+        print(f"Demo login: {login[0]}  password: {login[1]}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                proxy_headers=False, server_header=False)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: config.Settings) -> int:
+    from balie.app import register_channels
+    from balie.worker import Worker
+
+    _require_schema(settings)
+    bus = events.RedisBus(settings.redis_url) if settings.redis_url else events.Bus()
+    register_channels(settings)
+    engine = make_engine(settings.database_url)
+    worker = Worker(make_sessionmaker(engine, events.session_info(bus)), bus,
+                    max_attempts=settings.dispatch_max_attempts)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print("Balie worker started.", flush=True)
+    if args.once:
+        worker.run_once()
+        return 0
+    worker.run_forever()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: config.Settings) -> int:
+    from balie import demo
+
+    _require_schema(settings)
+    with transaction(_factory(settings)) as session:
+        if args.if_empty and shop_service.count(session) > 0:
+            login = demo.login_hint(session)
+            print("The database already has shops; no demo seeded.")
+        else:
+            login = demo.seed(session)
+            print("Seeded the demo shop \"Demo Webwinkel\".")
+    if login:
+        print(f"Demo login: {login[0]}  password: {login[1]}")
+    return 0
+
+
+def cmd_shop_add(args: argparse.Namespace, settings: config.Settings) -> int:
+    _require_schema(settings)
+    with transaction(_factory(settings)) as session:
+        shop = shop_service.create(session, name=args.name)
+        print(f"{shop.id} {shop.public_key}")
+    return 0
+
+
+def cmd_agent_add(args: argparse.Namespace, settings: config.Settings) -> int:
+    _require_schema(settings)
+    generated = None
+    password = args.password
+    if password is None:
+        generated = password = secrets.token_urlsafe(12)
+    with transaction(_factory(settings)) as session:
+        shop = shop_service.find(session, args.shop)
+        agent = agent_service.by_email(session, args.email)
+        if agent is None:
+            agent = agent_service.create(session, email=args.email, name=args.name or "", password=password)
+        else:
+            generated = None  # an existing agent keeps their password
+        agent_service.add_to_shop(session, agent=agent, shop=shop, role="admin" if args.admin else "agent")
+        print(f"{agent.id} {agent.email} {'admin' if args.admin else 'agent'} in shop {shop.id}")
+        if generated:
+            print(f"password: {generated}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace, settings: config.Settings) -> int:
+    _require_schema(settings)
+    with transaction(_factory(settings)) as session:
+        shop = shop_service.find(session, args.shop)
+        agent = agent_service.by_email(session, args.agent)
+        if agent is None:
+            raise BalieError(f"no agent {args.agent}", code="not_found", status=404)
+        token = agent_service.create_token(session, agent=agent, shop=shop, name=args.name or "cli")
+    print(token)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="balie", description="Balie customer service for web shops.")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the agent UI and the API (and run the worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="leave background work to `balie worker`")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run background work only (outbox, timers)")
+    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    worker.set_defaults(handler=cmd_worker)
+
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(handler=cmd_migrate)
+
+    demo = sub.add_parser("demo", help='seed the demo shop "Demo Webwinkel"')
+    demo.add_argument("--if-empty", action="store_true", help="only when the database has no shop yet")
+    demo.set_defaults(handler=cmd_demo)
+
+    shop = sub.add_parser("shop", help="manage shops").add_subparsers(dest="action", required=True)
+    shop_add = shop.add_parser("add", help="add a shop; prints its id and public key")
+    shop_add.add_argument("name")
+    shop_add.set_defaults(handler=cmd_shop_add)
+
+    agent = sub.add_parser("agent", help="manage agents").add_subparsers(dest="action", required=True)
+    agent_add = agent.add_parser("add", help="add an agent to a shop")
+    agent_add.add_argument("email")
+    agent_add.add_argument("--shop", required=True, help="shop id, public key or name")
+    agent_add.add_argument("--admin", action="store_true")
+    agent_add.add_argument("--name")
+    agent_add.add_argument("--password", help="default: a generated one, printed once")
+    agent_add.set_defaults(handler=cmd_agent_add)
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
+    token_create = token.add_parser("create", help="print a new API token (and nothing else)")
+    token_create.add_argument("--shop", required=True, help="shop id, public key or name")
+    token_create.add_argument("--agent", required=True, help="the agent's e-mail address")
+    token_create.add_argument("--name")
+    token_create.set_defaults(handler=cmd_token_create)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    settings = config.load()
+    try:
+        code: int = args.handler(args, settings)
+    except BalieError as error:
+        print(f"balie: {error.detail}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

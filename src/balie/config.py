@@ -1,0 +1,61 @@
+"""Settings from the environment (BALIE_*), read once into one typed object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None = None
+    # A resolved conversation reopens when the customer writes again within this window.
+    reopen_window_days: int = 7
+    max_request_bytes: int = 2 * 1024 * 1024
+    max_text_bytes: int = 1024 * 1024
+    webhook_timeout_seconds: float = 10.0
+    dispatch_max_attempts: int = 8
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    session_days: int = 14
+    default_language: str = "nl"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+
+def load() -> Settings:
+    data_dir = Path(os.environ.get("BALIE_DATA_DIR") or "var").resolve()
+    database_url = os.environ.get("BALIE_DATABASE_URL") or f"sqlite:///{data_dir / 'balie.db'}"
+    return Settings(
+        data_dir=data_dir,
+        database_url=normalise_database_url(database_url),
+        redis_url=os.environ.get("BALIE_REDIS_URL") or None,
+        reopen_window_days=_int("BALIE_REOPEN_WINDOW_DAYS", 7),
+        max_request_bytes=_int("BALIE_MAX_REQUEST_BYTES", 2 * 1024 * 1024),
+        dispatch_max_attempts=_int("BALIE_DISPATCH_MAX_ATTEMPTS", 8),
+        default_language=os.environ.get("BALIE_LANGUAGE", "nl"),
+    )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain `postgresql://` form people copy from psql and use psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

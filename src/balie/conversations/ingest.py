@@ -1,0 +1,206 @@
+"""The one way in: every channel turns what it receives into an InboundMessage and calls ingest().
+
+dedupe on (channel, external id) → resolve the customer → thread into a conversation →
+store → (the caller commits) → events go out after the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from balie import clock, text
+from balie.conversations.models import CHANNELS, Attachment, Conversation, Message
+from balie.customers import service as customer_service
+from balie.customers.service import IdentityRef
+from balie.errors import Invalid, TooLarge
+from balie.events import Event, publish_on_commit
+from balie.shops.models import Shop
+from balie.storage import FileStore
+
+MAX_TEXT_BYTES = 1024 * 1024
+MAX_SUBJECT = 500
+DEFAULT_REOPEN_DAYS = 7
+ACTIVE = ("open", "pending", "snoozed")
+
+
+@dataclass(frozen=True)
+class InboundFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class InboundMessage:
+    shop_id: int
+    channel: str
+    identities: list[IdentityRef]
+    text: str = ""
+    html: str | None = None
+    subject: str = ""
+    customer_name: str = ""
+    external_id: str | None = None
+    files: list[InboundFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    conversation_id: int
+    message_id: int
+    customer_id: int
+    created: bool
+
+
+def check_text(value: str, what: str = "text") -> None:
+    if len(value) > MAX_TEXT_BYTES or len(value.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+        raise TooLarge(f"{what} is larger than {MAX_TEXT_BYTES // 1024} KiB", code="text_too_large")
+    if "\x00" in value:
+        raise Invalid(f"{what} contains a NUL character", code="invalid_text")
+
+
+def find_duplicate(session: Session, inbound: InboundMessage) -> IngestResult | None:
+    if inbound.external_id is None:
+        return None
+    row = session.execute(
+        select(Message.id, Message.conversation_id, Conversation.customer_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.shop_id == inbound.shop_id,
+            Message.channel == inbound.channel,
+            Message.external_id == inbound.external_id,
+        )
+    ).first()
+    if row is None:
+        return None
+    return IngestResult(
+        conversation_id=row.conversation_id, message_id=row.id, customer_id=row.customer_id,
+        created=False,
+    )
+
+
+def ingest(
+    session: Session,
+    inbound: InboundMessage,
+    *,
+    store: FileStore | None = None,
+    reopen_window: dt.timedelta | None = None,
+) -> IngestResult:
+    """`reopen_window` is the install's default; a shop's own setting wins."""
+    if inbound.channel not in CHANNELS:
+        raise Invalid(f"unknown channel {inbound.channel!r}")
+    check_text(inbound.text)
+    if inbound.html is not None:
+        check_text(inbound.html, "html")
+    duplicate = find_duplicate(session, inbound)
+    if duplicate is not None:
+        return duplicate
+
+    body_html = text.sanitise_html(inbound.html) if inbound.html else None
+    body_text = inbound.text.strip() or (text.html_to_text(body_html) if body_html else "")
+    if not body_text and not inbound.files:
+        raise Invalid("a message needs text, html or an attachment", code="empty_message")
+
+    customer = customer_service.resolve(
+        session, shop_id=inbound.shop_id, refs=inbound.identities, name=inbound.customer_name
+    )
+    shop = session.get(Shop, inbound.shop_id)
+    if shop is not None and shop.reopen_window_days is not None:
+        reopen_window = dt.timedelta(days=shop.reopen_window_days)
+    elif reopen_window is None:
+        reopen_window = dt.timedelta(days=DEFAULT_REOPEN_DAYS)
+    now = clock.now()
+    conversation, reopened = _thread(session, inbound, customer.id, now, reopen_window)
+
+    message = Message(
+        shop_id=inbound.shop_id,
+        conversation_id=conversation.id,
+        direction="in",
+        channel=inbound.channel,
+        author_customer_id=customer.id,
+        text=body_text,
+        html=body_html,
+        external_id=inbound.external_id,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    for inbound_file in inbound.files:
+        if store is None:
+            raise Invalid("this channel cannot take attachments")
+        stored = store.save(inbound_file.data)
+        session.add(
+            Attachment(
+                shop_id=inbound.shop_id, message_id=message.id,
+                filename=inbound_file.filename[:255] or "attachment",
+                content_type=inbound_file.content_type[:255], size=stored.size,
+                sha256=stored.sha256, path=stored.path,
+            )
+        )
+
+    conversation.last_activity_at = now
+    conversation.preview = text.preview(body_text or inbound.files[0].filename)
+    conversation.message_count += 1
+    if conversation.waiting_since is None:
+        conversation.waiting_since = now
+    if conversation.status in ("pending", "snoozed", "resolved"):
+        conversation.status = "open"
+        conversation.snoozed_until = None
+        conversation.resolved_at = None
+    session.flush()
+
+    data = {
+        "conversation_id": conversation.id,
+        "message_id": message.id,
+        "customer_id": customer.id,
+        "channel": inbound.channel,
+        "reopened": reopened,
+    }
+    publish_on_commit(session, Event("message.created", inbound.shop_id, data))
+    return IngestResult(
+        conversation_id=conversation.id, message_id=message.id, customer_id=customer.id,
+        created=True,
+    )
+
+
+def _thread(
+    session: Session,
+    inbound: InboundMessage,
+    customer_id: int,
+    now: dt.datetime,
+    reopen_window: dt.timedelta,
+) -> tuple[Conversation, bool]:
+    """The customer's active conversation on this channel, a recently resolved one, or a new one."""
+    candidates = session.scalars(
+        select(Conversation)
+        .where(
+            Conversation.shop_id == inbound.shop_id,
+            Conversation.customer_id == customer_id,
+            Conversation.channel == inbound.channel,
+            Conversation.status.in_((*ACTIVE, "resolved")),
+        )
+        .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+        .limit(5)
+    ).all()
+    for conversation in candidates:
+        if conversation.status in ACTIVE:
+            return conversation, False
+    for conversation in candidates:
+        resolved_at = conversation.resolved_at or conversation.last_activity_at
+        if now - resolved_at <= reopen_window:
+            return conversation, True
+    conversation = Conversation(
+        shop_id=inbound.shop_id,
+        customer_id=customer_id,
+        channel=inbound.channel,
+        subject=(inbound.subject.strip() or text.preview(inbound.text, 80))[:MAX_SUBJECT],
+        status="open",
+        last_activity_at=now,
+        created_at=now,
+    )
+    session.add(conversation)
+    session.flush()
+    return conversation, False

@@ -1,0 +1,114 @@
+"""Conversations, their messages, tags and attachments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from balie.db import Base, Id, ShopScoped, UTCDateTime, created_at, pk
+
+STATUSES = ("open", "pending", "snoozed", "resolved", "closed")
+PRIORITIES = ("low", "normal", "high", "urgent")
+DIRECTIONS = ("in", "out", "note")
+CHANNELS = ("api", "email", "chat", "phone", "form", "social", "whatsapp")
+# Delivery state of an outbound message.
+DELIVERY_STATES = ("queued", "sending", "sent", "failed")
+
+
+class Conversation(ShopScoped, Base):
+    __tablename__ = "conversation"
+    __table_args__ = (
+        # The inbox: a shop's conversations in one status, newest activity first.
+        Index("ix_conversation_inbox", "shop_id", "status", "last_activity_at", "id"),
+        # Threading: the customer's conversation on a channel.
+        Index("ix_conversation_thread", "shop_id", "customer_id", "channel", "status"),
+    )
+
+    id: Mapped[int] = pk()
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customer.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    assignee_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("agent.id", ondelete="SET NULL"), default=None, index=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("team.id", ondelete="SET NULL"), default=None
+    )
+    snoozed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # When the customer started waiting for us (first unanswered inbound); None = not waiting.
+    waiting_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_activity_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Denormalised so a list page needs no per-row query.
+    preview: Mapped[str] = mapped_column(String(200), default="")
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    tags: Mapped[str] = mapped_column(String(1000), default="")  # mirror of conversation_tag, " "-joined
+    created_at: Mapped[dt.datetime] = created_at()
+
+    @property
+    def tag_list(self) -> list[str]:
+        return self.tags.split() if self.tags else []
+
+
+class ConversationTag(ShopScoped, Base):
+    __tablename__ = "conversation_tag"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "tag"),
+        Index("ix_conversation_tag_lookup", "shop_id", "tag", "conversation_id"),
+    )
+
+    id: Mapped[int] = pk()
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversation.id", ondelete="CASCADE")
+    )
+    tag: Mapped[str] = mapped_column(String(64))
+
+
+class Message(ShopScoped, Base):
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "channel", "external_id"),
+        Index("ix_message_conversation", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = pk()
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversation.id", ondelete="CASCADE")
+    )
+    direction: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))
+    author_agent_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("agent.id", ondelete="SET NULL"), default=None
+    )
+    author_customer_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("customer.id"), default=None, index=True
+    )
+    text: Mapped[str] = mapped_column(Text, default="")
+    # Sanitised with nh3 before it is stored; rendered as-is only after sanitising.
+    html: Mapped[str | None] = mapped_column(Text, default=None)
+    external_id: Mapped[str | None] = mapped_column(String(500), default=None)
+    delivery_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    delivery_error: Mapped[str | None] = mapped_column(String(1000), default=None)
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class Attachment(ShopScoped, Base):
+    """A file on disk under the data directory; the row says where and what it is."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = pk()
+    message_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("message.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500))  # relative to the data directory
+    created_at: Mapped[dt.datetime] = created_at()

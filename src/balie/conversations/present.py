@@ -1,0 +1,102 @@
+"""Turning rows into API shapes, with the names looked up once per response."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from balie.agents import service as agent_service
+from balie.agents.models import Agent
+from balie.agents.service import Actor
+from balie.conversations import service
+from balie.conversations.models import Attachment, Conversation, Message
+from balie.conversations.schemas import (
+    AgentRef,
+    AttachmentOut,
+    ConversationDetail,
+    ConversationOut,
+    MessageOut,
+)
+from balie.customers import service as customer_service
+
+Agents = dict[int, Agent]
+
+
+def agents_by_id(session: Session, shop_id: int) -> Agents:
+    return {agent.id: agent for agent in agent_service.members(session, shop_id)}
+
+
+def agent_ref(agents: Agents, agent_id: int | None) -> AgentRef | None:
+    agent = agents.get(agent_id) if agent_id is not None else None
+    return AgentRef(id=agent.id, name=agent.name, email=agent.email) if agent else None
+
+
+def conversation_out(conversation: Conversation, customer_name: str, agents: Agents) -> ConversationOut:
+    return ConversationOut(
+        id=conversation.id,
+        status=conversation.status,  # type: ignore[arg-type]
+        channel=conversation.channel,
+        subject=conversation.subject,
+        customer_id=conversation.customer_id,
+        customer_name=customer_name,
+        assignee=agent_ref(agents, conversation.assignee_id),
+        team_id=conversation.team_id,
+        tags=conversation.tag_list,
+        priority=conversation.priority,  # type: ignore[arg-type]
+        preview=conversation.preview,
+        message_count=conversation.message_count,
+        snoozed_until=conversation.snoozed_until,
+        waiting_since=conversation.waiting_since,
+        first_response_at=conversation.first_response_at,
+        last_activity_at=conversation.last_activity_at,
+        created_at=conversation.created_at,
+    )
+
+
+def message_out(
+    message: Message, customer_name: str, agents: Agents, files: list[Attachment]
+) -> MessageOut:
+    if message.author_agent_id is not None:
+        author_type, author_id = "agent", message.author_agent_id
+        agent = agents.get(message.author_agent_id)
+        author_name = agent.name if agent else ""
+    elif message.author_customer_id is not None:
+        author_type, author_id, author_name = "customer", message.author_customer_id, customer_name
+    else:
+        author_type, author_id, author_name = "system", None, "Balie"
+    return MessageOut(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        direction=message.direction,  # type: ignore[arg-type]
+        channel=message.channel,
+        text=message.text,
+        html=message.html,
+        author_type=author_type,  # type: ignore[arg-type]
+        author_id=author_id,
+        author_name=author_name,
+        delivery_state=message.delivery_state,
+        delivery_error=message.delivery_error,
+        attachments=[
+            AttachmentOut(id=f.id, filename=f.filename, content_type=f.content_type, size=f.size,
+                          url=f"/api/v1/attachments/{f.id}")
+            for f in files
+        ],
+        created_at=message.created_at,
+    )
+
+
+def customer_name(session: Session, shop_id: int, customer_id: int) -> str:
+    customer = customer_service.get(session, shop_id=shop_id, customer_id=customer_id)
+    idents = customer_service.identities(session, shop_id=shop_id, customer_id=customer.id)
+    return customer_service.display_name(customer, idents)
+
+
+def detail(session: Session, actor: Actor, conversation: Conversation) -> ConversationDetail:
+    agents = agents_by_id(session, actor.shop_id)
+    name = customer_name(session, actor.shop_id, conversation.customer_id)
+    rows = service.messages(session, actor, conversation.id)
+    files = service.attachments(session, actor, [m.id for m in rows])
+    base = conversation_out(conversation, name, agents)
+    return ConversationDetail(
+        **base.model_dump(),
+        messages=[message_out(m, name, agents, files.get(m.id, [])) for m in rows],
+    )

@@ -1,0 +1,100 @@
+"""API shapes for conversations and messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["open", "pending", "snoozed", "resolved", "closed"]
+Priority = Literal["low", "normal", "high", "urgent"]
+
+
+class AgentRef(BaseModel):
+    id: int
+    name: str
+    email: str
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+
+class MessageOut(BaseModel):
+    id: int
+    conversation_id: int
+    direction: Literal["in", "out", "note"]
+    channel: str
+    text: str
+    html: str | None
+    author_type: Literal["customer", "agent", "system"]
+    author_id: int | None
+    author_name: str
+    delivery_state: str | None
+    delivery_error: str | None
+    attachments: list[AttachmentOut]
+    created_at: dt.datetime
+
+
+class ConversationOut(BaseModel):
+    id: int
+    status: Status
+    channel: str
+    subject: str
+    customer_id: int
+    customer_name: str
+    assignee: AgentRef | None
+    team_id: int | None
+    tags: list[str]
+    priority: Priority
+    preview: str
+    message_count: int
+    snoozed_until: dt.datetime | None
+    waiting_since: dt.datetime | None
+    first_response_at: dt.datetime | None
+    last_activity_at: dt.datetime
+    created_at: dt.datetime
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class ConversationPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    assignee_id: int | None = Field(default=None, description="an agent id; null unassigns")
+    priority: Priority | None = None
+    tags: list[str] | None = Field(default=None, max_length=20)
+    snooze_until: dt.datetime | None = None
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+    status: Literal["open", "pending", "resolved", "closed"] | None = Field(
+        default="pending",
+        description="status after the reply; pending (waiting on the customer) by default",
+    )
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+
+
+class ReplyAccepted(BaseModel):
+    message: MessageOut

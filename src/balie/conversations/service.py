@@ -1,0 +1,385 @@
+"""Conversations: the inbox list, the changes agents make, replies and notes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from balie import clock, text
+from balie.agents import service as agent_service
+from balie.agents.service import Actor
+from balie.audit import service as audit_service
+from balie.conversations.ingest import check_text
+from balie.conversations.models import (
+    CHANNELS,
+    PRIORITIES,
+    STATUSES,
+    Attachment,
+    Conversation,
+    ConversationTag,
+    Message,
+)
+from balie.customers.models import Customer, Identity
+from balie.db import get_scoped, scoped
+from balie.errors import Invalid
+from balie.events import Event, publish_on_commit
+from balie.outbox import service as outbox_service
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+SORTS = ("recent", "waiting")
+FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass
+class Filters:
+    status: str | None = "open"  # None or "all": every status
+    assignee: str | None = None  # "me", "none" or an agent id
+    channel: str | None = None
+    tag: str | None = None
+    query: str | None = None
+    customer_id: int | None = None
+    sort: str = "recent"
+    cursor: str | None = None
+    limit: int = PAGE_SIZE
+
+
+@dataclass
+class ListItem:
+    conversation: Conversation
+    customer_name: str
+
+
+@dataclass
+class Page:
+    items: list[ListItem] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def _encode_cursor(key: dt.datetime, row_id: int) -> str:
+    raw = json.dumps([key.isoformat(), row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key, row_id = json.loads(raw)
+        when = dt.datetime.fromisoformat(key)
+        if when.tzinfo is None or not isinstance(row_id, int):
+            raise ValueError
+        return when, row_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from None
+
+
+def _apply_filters(
+    query: Select[Conversation, str], shop_id: int, actor: Actor, filters: Filters
+) -> Select[Conversation, str]:
+    if filters.status not in (None, "all"):
+        if filters.status not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)} or all", code="invalid_filter")
+        query = query.where(Conversation.status == filters.status)
+    if filters.assignee:
+        if filters.assignee == "me":
+            query = query.where(Conversation.assignee_id == actor.agent_id)
+        elif filters.assignee == "none":
+            query = query.where(Conversation.assignee_id.is_(None))
+        elif filters.assignee.isdigit():
+            query = query.where(Conversation.assignee_id == int(filters.assignee))
+        else:
+            raise Invalid("assignee must be me, none or an agent id", code="invalid_filter")
+    if filters.channel:
+        if filters.channel not in CHANNELS:
+            raise Invalid(f"channel must be one of {', '.join(CHANNELS)}", code="invalid_filter")
+        query = query.where(Conversation.channel == filters.channel)
+    if filters.tag:
+        query = query.where(
+            exists().where(
+                ConversationTag.shop_id == shop_id,
+                ConversationTag.conversation_id == Conversation.id,
+                ConversationTag.tag == filters.tag.strip().lower(),
+            )
+        )
+    if filters.customer_id is not None:
+        query = query.where(Conversation.customer_id == filters.customer_id)
+    if filters.query and filters.query.strip():
+        needle = filters.query.strip()[:200]
+        if needle.startswith("#") and needle[1:].isdigit():
+            return query.where(Conversation.id == int(needle[1:]))
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                Conversation.subject.ilike(pattern, escape="\\"),
+                Customer.name.ilike(pattern, escape="\\"),
+                Conversation.customer_id.in_(
+                    select(Identity.customer_id).where(
+                        Identity.shop_id == shop_id, Identity.value.ilike(pattern, escape="\\")
+                    )
+                ),
+                exists().where(
+                    Message.conversation_id == Conversation.id,
+                    Message.text.ilike(pattern, escape="\\"),
+                ),
+            )
+        )
+    return query
+
+
+def list_conversations(session: Session, actor: Actor, filters: Filters) -> Page:
+    shop_id = actor.shop_id
+    if filters.sort not in SORTS:
+        raise Invalid(f"sort must be one of {', '.join(SORTS)}", code="invalid_filter")
+    limit = max(1, min(filters.limit, MAX_PAGE_SIZE))
+    query = (
+        select(Conversation, Customer.name)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .where(Conversation.shop_id == shop_id)
+    )
+    query = _apply_filters(query, shop_id, actor, filters)
+    if filters.sort == "waiting":
+        key = func.coalesce(Conversation.waiting_since, FAR_FUTURE)
+        if filters.cursor:
+            when, row_id = _decode_cursor(filters.cursor)
+            query = query.where(or_(key > when, and_(key == when, Conversation.id > row_id)))
+        query = query.order_by(key.asc(), Conversation.id.asc())
+    else:
+        if filters.cursor:
+            when, row_id = _decode_cursor(filters.cursor)
+            query = query.where(
+                or_(
+                    Conversation.last_activity_at < when,
+                    and_(Conversation.last_activity_at == when, Conversation.id < row_id),
+                )
+            )
+        query = query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+    rows = session.execute(query.limit(limit + 1)).all()
+    page = Page(items=[ListItem(conversation, name) for conversation, name in rows[:limit]])
+    _fill_nameless(session, shop_id, page.items)
+    if len(rows) > limit:
+        last = page.items[-1].conversation
+        sort_key = (
+            (last.waiting_since or FAR_FUTURE) if filters.sort == "waiting" else last.last_activity_at
+        )
+        page.next_cursor = _encode_cursor(sort_key, last.id)
+    return page
+
+
+def _fill_nameless(session: Session, shop_id: int, items: list[ListItem]) -> None:
+    """Customers without a name are shown by an identity; one query for the whole page."""
+    nameless = {item.conversation.customer_id for item in items if not item.customer_name}
+    if not nameless:
+        return
+    rows = session.execute(
+        select(Identity.customer_id, Identity.kind, Identity.value)
+        .where(Identity.shop_id == shop_id, Identity.customer_id.in_(nameless))
+        .order_by(Identity.id)
+    ).all()
+    best: dict[int, str] = {}
+    rank = {"email": 0, "phone": 1, "social": 2, "external": 3, "visitor": 4}
+    ranked = sorted(rows, key=lambda row: rank.get(row.kind, 9))
+    for row in ranked:
+        best.setdefault(row.customer_id, row.value)
+    for item in items:
+        if not item.customer_name:
+            item.customer_name = best.get(item.conversation.customer_id, f"#{item.conversation.customer_id}")
+
+
+def get(session: Session, actor: Actor, conversation_id: int) -> Conversation:
+    return get_scoped(session, Conversation, actor.shop_id, conversation_id)
+
+
+def messages(session: Session, actor: Actor, conversation_id: int) -> list[Message]:
+    query = scoped(Message, actor.shop_id).where(Message.conversation_id == conversation_id)
+    return list(session.scalars(query.order_by(Message.id)))
+
+
+def attachments(session: Session, actor: Actor, message_ids: list[int]) -> dict[int, list[Attachment]]:
+    result: dict[int, list[Attachment]] = {}
+    if not message_ids:
+        return result
+    query = scoped(Attachment, actor.shop_id).where(Attachment.message_id.in_(message_ids))
+    for attachment in session.scalars(query.order_by(Attachment.id)):
+        result.setdefault(attachment.message_id, []).append(attachment)
+    return result
+
+
+@dataclass
+class Changes:
+    status: str | None = None
+    assignee_id: int | None = None
+    unassign: bool = False
+    priority: str | None = None
+    tags: list[str] | None = None
+    snoozed_until: dt.datetime | None = None
+    team_id: int | None = None
+
+
+def normalise_tags(tags: list[str]) -> list[str]:
+    clean: list[str] = []
+    for tag in tags:
+        value = "-".join(tag.strip().lower().split())
+        if not value:
+            continue
+        if len(value) > 64:
+            raise Invalid("a tag is at most 64 characters", code="invalid_tag")
+        if value not in clean:
+            clean.append(value)
+    if len(clean) > 20:
+        raise Invalid("at most 20 tags on a conversation", code="invalid_tag")
+    return clean
+
+
+def update(session: Session, actor: Actor, conversation_id: int, changes: Changes) -> Conversation:
+    conversation = get(session, actor, conversation_id)
+    before = _snapshot(conversation)
+    now = clock.now()
+    if changes.priority is not None:
+        if changes.priority not in PRIORITIES:
+            raise Invalid(f"priority must be one of {', '.join(PRIORITIES)}", code="invalid_priority")
+        conversation.priority = changes.priority
+    if changes.unassign:
+        conversation.assignee_id = None
+    elif changes.assignee_id is not None:
+        agent_service.member(session, shop_id=actor.shop_id, agent_id=changes.assignee_id)
+        conversation.assignee_id = changes.assignee_id
+    if changes.tags is not None:
+        _set_tags(session, conversation, normalise_tags(changes.tags))
+    if changes.snoozed_until is not None:
+        if changes.snoozed_until.tzinfo is None:
+            raise Invalid("snooze_until needs a timezone (for example 2026-12-01T09:00:00+01:00)",
+                          code="invalid_snooze")
+        if changes.snoozed_until <= now:
+            raise Invalid("snooze_until must be in the future", code="invalid_snooze")
+        if changes.status not in (None, "snoozed"):
+            raise Invalid("snooze_until goes with status snoozed", code="invalid_snooze")
+        conversation.status = "snoozed"
+        conversation.snoozed_until = changes.snoozed_until
+    elif changes.status is not None:
+        if changes.status not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)}", code="invalid_status")
+        if changes.status == "snoozed":
+            raise Invalid("snoozing needs snooze_until", code="invalid_snooze")
+        _set_status(conversation, changes.status, now)
+    after = _snapshot(conversation)
+    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if changed:
+        audit_service.record(
+            session, shop_id=actor.shop_id, actor_agent_id=actor.agent_id,
+            action="conversation.updated", object_type="conversation", object_id=conversation.id,
+            data=changed,
+        )
+        publish_on_commit(
+            session,
+            Event("conversation.updated", actor.shop_id,
+                  {"conversation_id": conversation.id, "changed": sorted(changed)}),
+        )
+    session.flush()
+    return conversation
+
+
+def _set_status(conversation: Conversation, status: str, now: dt.datetime) -> None:
+    conversation.status = status
+    conversation.snoozed_until = None
+    if status in ("resolved", "closed"):
+        conversation.resolved_at = now
+        conversation.waiting_since = None
+    else:
+        conversation.resolved_at = None
+
+
+def _set_tags(session: Session, conversation: Conversation, tags: list[str]) -> None:
+    session.execute(
+        delete(ConversationTag).where(
+            ConversationTag.shop_id == conversation.shop_id,
+            ConversationTag.conversation_id == conversation.id,
+        )
+    )
+    for tag in tags:
+        session.add(ConversationTag(shop_id=conversation.shop_id, conversation_id=conversation.id, tag=tag))
+    conversation.tags = " ".join(tags)
+
+
+def _snapshot(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "status": conversation.status,
+        "assignee_id": conversation.assignee_id,
+        "priority": conversation.priority,
+        "tags": conversation.tags,
+        "snoozed_until": conversation.snoozed_until.isoformat() if conversation.snoozed_until else None,
+    }
+
+
+def reply(
+    session: Session,
+    actor: Actor,
+    conversation_id: int,
+    body: str,
+    *,
+    status: str | None = "pending",
+) -> Message:
+    """Store the reply and its outbox entry together; the dispatcher delivers it after commit."""
+    return _add_agent_message(session, actor, conversation_id, body, direction="out", status=status)
+
+
+def note(session: Session, actor: Actor, conversation_id: int, body: str) -> Message:
+    """An internal note: only agents see it, nothing is sent."""
+    return _add_agent_message(session, actor, conversation_id, body, direction="note", status=None)
+
+
+def _add_agent_message(
+    session: Session, actor: Actor, conversation_id: int, body: str, *, direction: str,
+    status: str | None,
+) -> Message:
+    check_text(body)
+    body = body.strip()
+    if not body:
+        raise Invalid("the message is empty", code="empty_message")
+    if status is not None and status not in ("open", "pending", "resolved", "closed"):
+        raise Invalid("status after a reply must be open, pending, resolved or closed",
+                      code="invalid_status")
+    conversation = get(session, actor, conversation_id)
+    now = clock.now()
+    message = Message(
+        shop_id=actor.shop_id,
+        conversation_id=conversation.id,
+        direction=direction,
+        channel=conversation.channel,
+        author_agent_id=actor.agent_id,
+        text=body,
+        html=text.text_to_html(body),
+        delivery_state="queued" if direction == "out" else None,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    conversation.message_count += 1
+    if direction == "out":
+        outbox_service.enqueue(session, message)
+        if conversation.first_response_at is None:
+            conversation.first_response_at = now
+        conversation.waiting_since = None
+        conversation.last_activity_at = now
+        conversation.preview = text.preview(body)
+        if status is not None and status != conversation.status:
+            before = conversation.status
+            _set_status(conversation, status, now)
+            audit_service.record(
+                session, shop_id=actor.shop_id, actor_agent_id=actor.agent_id,
+                action="conversation.updated", object_type="conversation", object_id=conversation.id,
+                data={"status": [before, status]},
+            )
+    session.flush()
+    publish_on_commit(
+        session,
+        Event("message.created", actor.shop_id,
+              {"conversation_id": conversation.id, "message_id": message.id, "direction": direction}),
+    )
+    return message

@@ -1,0 +1,38 @@
+"""Customers and the identities (email, phone, chat visitor, ...) that point at them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from balie.db import Base, Id, ShopScoped, created_at, pk
+
+IDENTITY_KINDS = ("email", "phone", "visitor", "social", "external")
+
+
+class Customer(ShopScoped, Base):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = pk()
+    name: Mapped[str] = mapped_column(String(200), default="")
+    # After a merge the absorbed customer stays as a tombstone pointing at the survivor,
+    # so old links and ids keep resolving.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("customer.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class Identity(ShopScoped, Base):
+    __tablename__ = "identity"
+    __table_args__ = (UniqueConstraint("shop_id", "kind", "value"),)
+
+    id: Mapped[int] = pk()
+    customer_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = created_at()

@@ -1,0 +1,194 @@
+"""Customers: one person across channels, found by any of their identities, merged safely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from balie import clock
+from balie.audit import service as audit_service
+from balie.conversations.models import Conversation, Message
+from balie.customers.models import IDENTITY_KINDS, Customer, Identity
+from balie.db import get_scoped, scoped
+from balie.errors import Invalid
+from balie.events import Event, publish_on_commit
+
+DEFAULT_PHONE_REGION = "NL"
+
+
+@dataclass(frozen=True)
+class IdentityRef:
+    kind: str
+    value: str
+
+
+def normalise(kind: str, value: str) -> IdentityRef:
+    """One spelling per identity, so the same person is always found again."""
+    if kind not in IDENTITY_KINDS:
+        raise Invalid(f"unknown identity kind {kind!r}")
+    value = value.strip()
+    if not value:
+        raise Invalid(f"empty {kind}")
+    if len(value) > 320:
+        raise Invalid(f"{kind} is longer than 320 characters")
+    if kind == "email":
+        value = value.lower()
+        local, _, domain = value.partition("@")
+        if not local or "." not in domain or any(c.isspace() for c in value):
+            raise Invalid(f"not an e-mail address: {value!r}")
+    elif kind == "phone":
+        try:
+            number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
+        except phonenumbers.NumberParseException:
+            raise Invalid(f"not a phone number: {value!r}") from None
+        if not phonenumbers.is_possible_number(number):
+            raise Invalid(f"not a phone number: {value!r}")
+        value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return IdentityRef(kind, value)
+
+
+def get(session: Session, *, shop_id: int, customer_id: int) -> Customer:
+    """A customer; an id that was merged away leads to the customer it became."""
+    customer = get_scoped(session, Customer, shop_id, customer_id)
+    seen = {customer.id}
+    while customer.merged_into_id is not None and customer.merged_into_id not in seen:
+        customer = get_scoped(session, Customer, shop_id, customer.merged_into_id)
+        seen.add(customer.id)
+    return customer
+
+
+def identities(session: Session, *, shop_id: int, customer_id: int) -> list[Identity]:
+    query = scoped(Identity, shop_id).where(Identity.customer_id == customer_id).order_by(Identity.id)
+    return list(session.scalars(query))
+
+
+def resolve(
+    session: Session, *, shop_id: int, refs: list[IdentityRef], name: str = ""
+) -> Customer:
+    """The customer these identities belong to: found, created, or several merged into one."""
+    if not refs:
+        raise Invalid("a customer needs at least one identity (email, phone, external_id, ...)")
+    found: list[Identity] = []
+    for ref in refs:
+        identity = session.scalars(
+            scoped(Identity, shop_id).where(Identity.kind == ref.kind, Identity.value == ref.value)
+        ).first()
+        if identity is not None:
+            found.append(identity)
+    customer_ids = sorted({identity.customer_id for identity in found})
+    if not customer_ids:
+        customer = Customer(shop_id=shop_id, name=name.strip()[:200])
+        session.add(customer)
+        session.flush()
+    else:
+        customer = get(session, shop_id=shop_id, customer_id=customer_ids[0])
+        for other_id in customer_ids[1:]:
+            other = get(session, shop_id=shop_id, customer_id=other_id)
+            if other.id != customer.id:
+                merge(session, shop_id=shop_id, survivor=customer, other=other, actor_agent_id=None,
+                      reason="a message carried identities of both")
+        if name and not customer.name:
+            customer.name = name.strip()[:200]
+    known = {(identity.kind, identity.value) for identity in found}
+    for ref in refs:
+        if (ref.kind, ref.value) not in known:
+            session.add(Identity(shop_id=shop_id, customer_id=customer.id, kind=ref.kind, value=ref.value))
+    session.flush()
+    return customer
+
+
+def merge(
+    session: Session,
+    *,
+    shop_id: int,
+    survivor: Customer,
+    other: Customer,
+    actor_agent_id: int | None,
+    reason: str = "merged by an agent",
+) -> Customer:
+    """Move everything of `other` onto `survivor`; `other` stays as a pointer to it."""
+    if survivor.id == other.id:
+        raise Invalid("a customer cannot be merged with itself")
+    if other.merged_into_id is not None:
+        raise Invalid(f"customer {other.id} was already merged into {other.merged_into_id}")
+    moved_identities = session.execute(
+        update(Identity)
+        .where(Identity.shop_id == shop_id, Identity.customer_id == other.id)
+        .values(customer_id=survivor.id)
+    )
+    moved_conversations = session.execute(
+        update(Conversation)
+        .where(Conversation.shop_id == shop_id, Conversation.customer_id == other.id)
+        .values(customer_id=survivor.id)
+    )
+    session.execute(
+        update(Message)
+        .where(Message.shop_id == shop_id, Message.author_customer_id == other.id)
+        .values(author_customer_id=survivor.id)
+    )
+    other.merged_into_id = survivor.id
+    if not survivor.name and other.name:
+        survivor.name = other.name
+    data = {
+        "survivor_id": survivor.id,
+        "merged_id": other.id,
+        "merged_name": other.name,
+        "identities_moved": moved_identities.rowcount,  # type: ignore[attr-defined]
+        "conversations_moved": moved_conversations.rowcount,  # type: ignore[attr-defined]
+        "reason": reason,
+        "at": clock.now().isoformat(),
+    }
+    for customer_id in (survivor.id, other.id):
+        audit_service.record(
+            session, shop_id=shop_id, actor_agent_id=actor_agent_id, action="customer.merged",
+            object_type="customer", object_id=customer_id, data=data,
+        )
+    session.flush()
+    session.expire_all()
+    publish_on_commit(session, Event("customer.merged", shop_id, data))
+    return survivor
+
+
+def conversations_of(session: Session, *, shop_id: int, customer_id: int) -> list[Conversation]:
+    query = (
+        scoped(Conversation, shop_id)
+        .where(Conversation.customer_id == customer_id)
+        .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def display_name(customer: Customer, idents: list[Identity]) -> str:
+    if customer.name:
+        return customer.name
+    for kind in ("email", "phone", "social", "external", "visitor"):
+        for identity in idents:
+            if identity.kind == kind:
+                return identity.value
+    return f"#{customer.id}"
+
+
+def merge_events(session: Session, *, shop_id: int, customer_id: int) -> list[dict[str, object]]:
+    rows = audit_service.for_object(
+        session, shop_id=shop_id, object_type="customer", object_id=customer_id
+    )
+    return [
+        {**row.data, "type": row.action, "at": row.created_at, "actor_agent_id": row.actor_agent_id}
+        for row in rows
+        if row.action == "customer.merged"
+    ]
+
+
+def lookup(session: Session, *, shop_id: int, refs: list[IdentityRef]) -> Customer | None:
+    for ref in refs:
+        identity = session.scalars(
+            select(Identity).where(
+                Identity.shop_id == shop_id, Identity.kind == ref.kind, Identity.value == ref.value
+            )
+        ).first()
+        if identity is not None:
+            return get(session, shop_id=shop_id, customer_id=identity.customer_id)
+    return None

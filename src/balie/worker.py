@@ -1,0 +1,57 @@
+"""The background worker: delivers the outbox and wakes timers. Runs inside `balie serve`
+(a thread) or alone as `balie worker`; any number can run side by side."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from balie.conversations import jobs as conversation_jobs
+from balie.events import Bus, Event
+from balie.outbox import dispatcher
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+
+
+class Worker:
+    def __init__(self, factory: sessionmaker[Session], bus: Bus, *, max_attempts: int = 8) -> None:
+        self.factory = factory
+        self.max_attempts = max_attempts
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        bus.add_listener(self._on_event)
+
+    def _on_event(self, item: Event) -> None:
+        if item.type == "outbox.queued":
+            self._wake.set()
+
+    def run_once(self) -> int:
+        """One pass over everything that is due; returns how much work was done."""
+        done = len(dispatcher.dispatch_once(self.factory, max_attempts=self.max_attempts))
+        done += conversation_jobs.wake_snoozed(self.factory)
+        return done
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("worker pass failed; trying again")
+                busy = 0
+            if not busy:
+                self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="balie-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)

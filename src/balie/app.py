@@ -59,10 +59,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     from balie.conversations.api import router as conversations_router
     from balie.customers.api import router as customers_router
     from balie.ui import views
+    from balie.web.stream import router as stream_router
 
     app.include_router(api_channel_router)
     app.include_router(conversations_router)
     app.include_router(customers_router)
+    app.include_router(stream_router)
     views.install(app)
 
     @app.get("/healthz", include_in_schema=False)

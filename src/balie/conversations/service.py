@@ -261,7 +261,7 @@ def update(session: Session, actor: Actor, conversation_id: int, changes: Change
         if changes.status not in (None, "snoozed"):
             raise Invalid("snooze_until goes with status snoozed", code="invalid_snooze")
         conversation.status = "snoozed"
-        conversation.snoozed_until = changes.snoozed_until
+        conversation.snoozed_until = changes.snoozed_until.astimezone(dt.UTC)
     elif changes.status is not None:
         if changes.status not in STATUSES:
             raise Invalid(f"status must be one of {', '.join(STATUSES)}", code="invalid_status")

@@ -1,0 +1,49 @@
+"""Merging two customers: nothing lost, audited, visible in the timeline, scoped to the shop."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from balie.audit.models import AuditEvent
+from conftest import Tenant, post_message
+
+
+def test_agent_merges_two_customers(client: TestClient, tenant: Tenant, factory: sessionmaker[Session]) -> None:
+    mail = post_message(client, tenant, customer={"email": "jan@example.nl", "name": "Jan"}, text="per mail")
+    phone = post_message(client, tenant, customer={"phone": "+32470123456"}, text="per telefoon")
+    response = client.post(f"/api/v1/customers/{mail['customer_id']}/merge", headers=tenant.headers,
+                           json={"other_id": phone["customer_id"]})
+    assert response.status_code == 200, response.text
+    customer = response.json()
+    assert customer["id"] == mail["customer_id"] and customer["name"] == "Jan"
+    assert {(i["kind"], i["value"]) for i in customer["identities"]} == {
+        ("email", "jan@example.nl"), ("phone", "+32470123456")}
+    conversations = [e["conversation"]["id"] for e in customer["timeline"] if e["type"] == "conversation"]
+    assert sorted(conversations) == sorted([mail["conversation_id"], phone["conversation_id"]])
+    merges = [e for e in customer["timeline"] if e["type"] == "merge"]
+    assert len(merges) == 1 and merges[0]["merged_id"] == phone["customer_id"]
+    # The old id still leads somewhere: to the customer it became.
+    old = client.get(f"/api/v1/customers/{phone['customer_id']}", headers=tenant.headers).json()
+    assert old["id"] == mail["customer_id"]
+    # New messages on either identity land on the survivor.
+    later = post_message(client, tenant, customer={"phone": "+32 470 12 34 56"}, text="nog eens")
+    assert later["customer_id"] == mail["customer_id"]
+    with factory() as session:
+        audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "customer.merged")).all()
+        assert {row.object_id for row in audit} == {mail["customer_id"], phone["customer_id"]}
+        assert all(row.actor_agent_id == tenant.agent_id for row in audit)
+
+
+def test_merge_errors(client: TestClient, tenant: Tenant, other_tenant: Tenant) -> None:
+    mine = post_message(client, tenant, customer={"email": "a@example.nl"})
+    theirs = post_message(client, other_tenant, customer={"email": "b@example.nl"})
+    url = f"/api/v1/customers/{mine['customer_id']}/merge"
+    same = client.post(url, headers=tenant.headers, json={"other_id": mine["customer_id"]})
+    assert same.status_code == 400 and same.json()["error"] == "invalid"
+    foreign = client.post(url, headers=tenant.headers, json={"other_id": theirs["customer_id"]})
+    assert foreign.status_code == 404
+    assert client.post(url, headers=tenant.headers, json={"other_id": "x"}).status_code == 422
+    assert client.post(url, headers=tenant.headers, json={}).status_code == 422
+    assert client.get(f"/api/v1/customers/{theirs['customer_id']}", headers=other_tenant.headers).status_code == 200

@@ -66,7 +66,7 @@ def cmd_worker(args: argparse.Namespace, settings: config.Settings) -> int:
     from balie.worker import Worker
 
     _require_schema(settings)
-    bus = events.RedisBus(settings.redis_url) if settings.redis_url else events.Bus()
+    bus = events.make_bus(settings.redis_url, settings.redis_prefix)
     register_channels(settings)
     engine = make_engine(settings.database_url)
     worker = Worker(make_sessionmaker(engine, events.session_info(bus)), bus,

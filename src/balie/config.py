@@ -22,6 +22,8 @@ class Settings:
     data_dir: Path
     database_url: str
     redis_url: str | None = None
+    # Installs sharing one Redis keep apart by prefix (channel and rate-limit keys).
+    redis_prefix: str = "balie"
     # A resolved conversation reopens when the customer writes again within this window.
     reopen_window_days: int = 7
     max_request_bytes: int = 2 * 1024 * 1024
@@ -46,6 +48,7 @@ def load() -> Settings:
         data_dir=data_dir,
         database_url=normalise_database_url(database_url),
         redis_url=os.environ.get("BALIE_REDIS_URL") or None,
+        redis_prefix=os.environ.get("BALIE_REDIS_PREFIX") or "balie",
         reopen_window_days=_int("BALIE_REOPEN_WINDOW_DAYS", 7),
         max_request_bytes=_int("BALIE_MAX_REQUEST_BYTES", 2 * 1024 * 1024),
         dispatch_max_attempts=_int("BALIE_DISPATCH_MAX_ATTEMPTS", 8),

@@ -19,7 +19,6 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
-CHANNEL = "balie:events"
 
 
 @dataclass(frozen=True)
@@ -101,17 +100,18 @@ class Bus:
 class RedisBus(Bus):
     """Publishes to Redis; a listener task delivers what Redis sends to local subscribers."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = "balie") -> None:
         super().__init__()
         import redis
 
         self.url = url
+        self.channel = f"{prefix}:events"
         self._redis = redis.Redis.from_url(url)
         self._task: asyncio.Task[None] | None = None
 
     def publish(self, item: Event) -> None:
         try:
-            self._redis.publish(CHANNEL, item.to_json())
+            self._redis.publish(self.channel, item.to_json())
         except Exception:
             # Redis down must not lose the change (it is committed); agents see it on reload.
             log.exception("could not publish to Redis; delivering locally only")
@@ -129,7 +129,7 @@ class RedisBus(Bus):
             client = aioredis.Redis.from_url(self.url)
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(self.channel)
                     ready.set()
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
@@ -148,6 +148,10 @@ class RedisBus(Bus):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._redis.close()
+
+
+def make_bus(redis_url: str | None, prefix: str = "balie") -> Bus:
+    return RedisBus(redis_url, prefix) if redis_url else Bus()
 
 
 _PENDING = "balie.pending_events"

@@ -43,13 +43,14 @@ class MemoryLimiter:
 
 
 class RedisLimiter:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = "balie") -> None:
         import redis
 
         self._redis = redis.Redis.from_url(url)
+        self.prefix = f"{prefix}:limit:"
 
     def hit(self, key: str, window_seconds: int) -> int:
-        name = f"balie:limit:{key}"
+        name = self.prefix + key
         pipe = self._redis.pipeline()
         pipe.incr(name)
         pipe.expire(name, window_seconds, nx=True)
@@ -57,12 +58,12 @@ class RedisLimiter:
         return int(count)
 
     def count(self, key: str) -> int:
-        value = self._redis.get(f"balie:limit:{key}")
+        value = self._redis.get(self.prefix + key)
         return int(value) if value else 0
 
     def reset(self, key: str) -> None:
-        self._redis.delete(f"balie:limit:{key}")
+        self._redis.delete(self.prefix + key)
 
 
-def make_limiter(redis_url: str | None) -> Limiter:
-    return RedisLimiter(redis_url) if redis_url else MemoryLimiter()
+def make_limiter(redis_url: str | None, prefix: str = "balie") -> Limiter:
+    return RedisLimiter(redis_url, prefix) if redis_url else MemoryLimiter()

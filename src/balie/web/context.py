@@ -27,12 +27,12 @@ class Context:
 def build(settings: Settings) -> Context:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
-    bus: events.Bus = events.RedisBus(settings.redis_url) if settings.redis_url else events.Bus()
+    bus = events.make_bus(settings.redis_url, settings.redis_prefix)
     return Context(
         settings=settings,
         engine=engine,
         factory=make_sessionmaker(engine, events.session_info(bus)),
         bus=bus,
         store=FileStore(settings.data_dir),
-        limiter=make_limiter(settings.redis_url),
+        limiter=make_limiter(settings.redis_url, settings.redis_prefix),
     )

@@ -1,0 +1,64 @@
+"""Real `balie` processes for tests: started on a free loopback port, ready when uvicorn says so."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def balie(*args: str, env: dict[str, str]) -> str:
+    """Run a `balie` command to completion and return what it printed."""
+    result = subprocess.run([sys.executable, "-m", "balie.cli", *args], env={**os.environ, **env},
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise AssertionError(f"balie {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[str]
+    log: list[str]
+
+
+@contextmanager
+def serving(env: dict[str, str], *extra: str, timeout: float = 60) -> Iterator[Server]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "balie.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
+        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert process.stdout is not None
+    log: list[str] = []
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    try:
+        while not any("Application startup complete" in line for line in log):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or process.poll() is not None or not selector.select(remaining):
+                raise AssertionError("balie serve did not start:\n" + "".join(log))
+            log.append(process.stdout.readline())
+        selector.close()
+        yield Server(url=f"http://127.0.0.1:{port}", process=process, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from conftest import Tenant, post_message
@@ -121,3 +122,27 @@ def test_hostile_html_in_text_is_kept_as_text(client: TestClient, tenant: Tenant
     message = conversation["messages"][0]
     assert message["text"] == payload  # the API returns what the customer typed, as text
     assert message["html"] is None
+
+
+def test_duplicate_arriving_in_the_race_window_is_still_one_message(
+    client: TestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two deliveries of one message at the same moment: both pass the dedupe lookup, the
+    database's unique key stops the second, and it answers with the first one's ids."""
+    from balie.conversations import ingest as ingest_module
+
+    first = post_message(client, tenant, external_id="race-1")
+    real = ingest_module.find_duplicate
+    calls: list[int] = []
+
+    def blind_once(session, inbound):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return None if len(calls) == 1 else real(session, inbound)
+
+    monkeypatch.setattr(ingest_module, "find_duplicate", blind_once)
+    response = client.post("/api/v1/messages", headers=tenant.headers,
+                           json={"customer": {"email": "klant@example.nl"}, "text": "Hallo!", "external_id": "race-1"})
+    assert response.status_code == 200, response.text
+    assert response.json() == first
+    conversation = client.get(f"/api/v1/conversations/{first['conversation_id']}", headers=tenant.headers).json()
+    assert len(conversation["messages"]) == 1

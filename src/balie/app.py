@@ -58,12 +58,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     from balie.channels.api.api import router as api_channel_router
     from balie.conversations.api import router as conversations_router
     from balie.customers.api import router as customers_router
+    from balie.shops.api import router as shops_router
     from balie.ui import views
     from balie.web.stream import router as stream_router
 
     app.include_router(api_channel_router)
     app.include_router(conversations_router)
     app.include_router(customers_router)
+    app.include_router(shops_router)
     app.include_router(stream_router)
     views.install(app)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -48,3 +49,10 @@ def find(session: Session, ref: str) -> Shop:
 
 def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Shop)) or 0
+
+
+def validate_webhook_url(url: str) -> str:
+    parsed = urlsplit(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise Invalid("webhook_url must be an http or https URL", code="invalid_webhook_url")
+    return url.strip()

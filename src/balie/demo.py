@@ -109,6 +109,8 @@ def seed(session: Session) -> tuple[str, str]:
             message.created_at = when
             conversation = session.get_one(Conversation, conversation_id)
             conversation.last_activity_at = when
+            if direction == "out" and conversation.first_response_at is not None:
+                conversation.first_response_at = min(conversation.first_response_at, when)
             if conversation.waiting_since is not None and direction == "in":
                 conversation.waiting_since = min(conversation.waiting_since, when)
             if conversation.created_at > when:

@@ -1,9 +1,17 @@
-"""The agent UI (placeholder until the UI lands)."""
+"""The agent UI: server-rendered pages (Jinja2, Dutch by default), a small script for live
+updates and keyboard shortcuts, and the static files they need. See docs/ui.md."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from balie.ui import actions, inbox, live, session
+from balie.ui.pages import STATIC_DIR, STATIC_PREFIX
 
 
 def install(app: FastAPI) -> None:
     """Mounts the agent UI routes on the app."""
+    for module in (session, inbox, actions, live):
+        app.include_router(module.router)
+    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="ui-static")

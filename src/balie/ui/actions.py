@@ -1,0 +1,162 @@
+"""What agents change from a conversation: reply or note, status, assignee, priority,
+tags, snooze, and merging the customer with another.
+
+Each action works as a plain form post (answered with a redirect back, or with the page
+and the agent's draft when it failed) and as the page script's fetch call (answered with
+JSON, so the script can refresh the parts that changed and keep the composer as it is).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from balie.conversations import service as conversation_service
+from balie.conversations.service import Changes
+from balie.customers import service as customer_service
+from balie.errors import BalieError, Invalid, NotFound
+from balie.ui import pages
+from balie.ui.auth import CheckedAgent, Signed
+from balie.ui.i18n import SHOP_ZONE
+from balie.ui.inbox import conversation_page
+from balie.ui.listing import ListQuery
+from balie.ui.routing import UiRoute, explain, is_async
+from balie.web.deps import DB
+
+router = APIRouter(route_class=UiRoute, include_in_schema=False)
+MAX_TEXT = 1024 * 1024
+
+
+def _done(request: Request, conversation_id: int, notice: str, **data: object) -> Response:
+    if is_async(request):
+        return JSONResponse({"ok": True, "notice": notice, **data})
+    query = ListQuery.from_params(request.query_params).params()
+    query["notice"] = notice
+    return pages.redirect(f"/inbox/c/{conversation_id}?{urlencode(query)}")
+
+
+def _failed(request: Request, db: Session, signed: Signed, conversation_id: int, error: BalieError, *,
+            draft: str = "", mode: str = "reply") -> Response:
+    db.rollback()
+    message = explain(pages.language(request), error.code, error.detail)
+    if is_async(request) or error.status == 404:
+        raise error  # the route answers it: JSON for the script, the not-found page otherwise
+    return conversation_page(request, db, signed, conversation_id, draft=draft, mode=mode,
+                             error=message, status=error.status)
+
+
+@router.post("/inbox/c/{conversation_id}/messages")
+def send(
+    request: Request,
+    conversation_id: int,
+    db: DB,
+    signed: CheckedAgent,
+    body: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    mode: Annotated[str, Form()] = "reply",
+    after: Annotated[str, Form()] = "pending",
+) -> Response:
+    """Reply (pending by default: the ball is in the customer's court) or note; either may resolve."""
+    actor = signed.actor
+    resolve = after == "resolved"
+    try:
+        if mode == "note":
+            message = conversation_service.note(db, actor, conversation_id, body)
+            if resolve:
+                conversation_service.update(db, actor, conversation_id, Changes(status="resolved"))
+        else:
+            message = conversation_service.reply(db, actor, conversation_id, body,
+                                                 status="resolved" if resolve else "pending")
+    except BalieError as error:
+        return _failed(request, db, signed, conversation_id, error, draft=body, mode=mode)
+    db.commit()
+    return _done(request, conversation_id, "noted" if mode == "note" else "sent", message_id=message.id)
+
+
+def parse_snooze(value: str) -> dt.datetime:
+    """A datetime-local value is wall-clock time without a zone: the shop's time."""
+    try:
+        local = dt.datetime.strptime(value.strip(), "%Y-%m-%dT%H:%M")  # noqa: DTZ007 - zone added below
+    except ValueError:
+        raise Invalid("snooze until needs a date and a time", code="invalid_snooze") from None
+    return local.replace(tzinfo=SHOP_ZONE).astimezone(dt.UTC)
+
+
+def changes_from_form(signed: Signed, *, status: str | None, assignee: str | None, priority: str | None,
+                      tags: str | None, snooze_until: str | None) -> Changes:
+    """Only the fields the form sent: each control posts on its own, so an agent saving tags
+    never reverts the status a colleague just changed."""
+    changes = Changes(priority=priority or None)
+    if snooze_until:
+        changes.snoozed_until = parse_snooze(snooze_until)
+    elif status and status != "snoozed":
+        changes.status = status
+    if assignee is not None:
+        if assignee in ("", "none"):
+            changes.unassign = True
+        elif assignee == "me":
+            changes.assignee_id = signed.actor.agent_id
+        elif assignee.isdigit():
+            changes.assignee_id = int(assignee)
+        else:
+            raise Invalid("assignee must be me, none or an agent id", code="invalid_form")
+    if tags is not None:
+        changes.tags = [tag for tag in tags.split(",") if tag.strip()]
+    return changes
+
+
+@router.post("/inbox/c/{conversation_id}/update")
+def update(
+    request: Request,
+    conversation_id: int,
+    db: DB,
+    signed: CheckedAgent,
+    status: Annotated[str | None, Form(max_length=16)] = None,
+    assignee: Annotated[str | None, Form(max_length=20)] = None,
+    priority: Annotated[str | None, Form(max_length=16)] = None,
+    tags: Annotated[str | None, Form(max_length=2000)] = None,
+    snooze_until: Annotated[str | None, Form(max_length=40)] = None,
+) -> Response:
+    try:
+        changes = changes_from_form(signed, status=status, assignee=assignee, priority=priority, tags=tags,
+                                    snooze_until=snooze_until)
+        conversation_service.update(db, signed.actor, conversation_id, changes)
+    except BalieError as error:
+        return _failed(request, db, signed, conversation_id, error)
+    db.commit()
+    return _done(request, conversation_id, "saved")
+
+
+@router.post("/inbox/c/{conversation_id}/merge")
+def merge(
+    request: Request,
+    conversation_id: int,
+    db: DB,
+    signed: CheckedAgent,
+    other_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Merge customer #other_id into this conversation's customer (audited by the service)."""
+    actor = signed.actor
+    lang = pages.language(request)
+    conversation = conversation_service.get(db, actor, conversation_id)  # another shop's: 404
+    survivor = customer_service.get(db, shop_id=actor.shop_id, customer_id=conversation.customer_id)
+    wanted = other_id.strip().lstrip("#")
+    try:
+        if not wanted.isdigit():
+            raise Invalid(lang.gettext("Enter the number of the other customer, for example 42."))
+        try:
+            other = customer_service.get(db, shop_id=actor.shop_id, customer_id=int(wanted))
+        except NotFound:
+            raise Invalid(lang.gettext("There is no customer with that number in this shop.")) from None
+        if other.id == survivor.id:
+            raise Invalid(lang.gettext("That is this customer already."))
+        customer_service.merge(db, shop_id=actor.shop_id, survivor=survivor, other=other,
+                               actor_agent_id=actor.agent_id)
+    except BalieError as error:
+        return _failed(request, db, signed, conversation_id, error)
+    db.commit()
+    return _done(request, conversation_id, "merged")

@@ -1,0 +1,92 @@
+"""Who is looking at the UI: the session cookie, CSRF checks, and the dependencies views use.
+
+The cookie holds a random token; the database keeps its hash and the session's CSRF
+token. Every state-changing request carries that CSRF token, as the `csrf_token` form
+field or the `X-CSRF-Token` header (the page's fetch calls).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from balie.agents import service as agent_service
+from balie.agents.models import WebSession
+from balie.agents.service import Actor
+from balie.errors import Unauthorized
+from balie.ui.routing import CsrfRejected, LoginRequired
+from balie.web.deps import DB
+
+SESSION_COOKIE = "balie_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A logged-in agent in the shop their session points at."""
+
+    actor: Actor
+    web_session: WebSession
+    token: str
+
+    @property
+    def csrf_token(self) -> str:
+        return self.web_session.csrf_token
+
+
+def session_token(request: Request) -> str | None:
+    token = request.cookies.get(SESSION_COOKIE, "").strip()
+    return token or None
+
+
+def signed_in(request: Request, db: DB) -> Signed:
+    token = session_token(request)
+    web_session = agent_service.find_session(db, token) if token else None
+    if token is None or web_session is None:
+        raise LoginRequired
+    try:
+        actor = agent_service.actor(db, agent_id=web_session.agent_id, shop_id=web_session.shop_id)
+    except Unauthorized:  # removed from the shop since logging in
+        raise LoginRequired from None
+    return Signed(actor=actor, web_session=web_session, token=token)
+
+
+def tokens_match(sent: str | None, expected: str | None) -> bool:
+    if not sent or not expected:
+        return False
+    return hmac.compare_digest(sent.encode(), expected.encode())
+
+
+async def form_value(request: Request, name: str) -> str | None:
+    form = await request.form()  # parsed once; FastAPI's Form() parameters reuse it
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+async def csrf_checked(request: Request, signed: Annotated[Signed, Depends(signed_in)]) -> Signed:
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent:
+        sent = await form_value(request, CSRF_FIELD)
+    if not tokens_match(sent, signed.csrf_token):
+        raise CsrfRejected
+    return signed
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int | None,
+               http_only: bool = True) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", httponly=http_only, samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def clear_cookie(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+
+
+Agent = Annotated[Signed, Depends(signed_in)]
+CheckedAgent = Annotated[Signed, Depends(csrf_checked)]

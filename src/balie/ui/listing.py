@@ -1,0 +1,144 @@
+"""What the inbox list shows: the views (mine, unassigned, ...), filters from the URL, and
+the rows, shaped for the templates.
+
+The URL is the state: `/inbox?view=mine&channel=email&sort=waiting` means the same list
+on the inbox, beside an open conversation, and in the partial the live updates fetch.
+A filter the URL spells wrong is dropped rather than answered with an error page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
+
+from balie.agents.service import Actor
+from balie.conversations import present
+from balie.conversations import service as conversation_service
+from balie.conversations.models import CHANNELS
+from balie.conversations.service import Filters
+from balie.ui.routing import N_
+
+# view → (status, assignee, label); the order is the order of the tabs.
+VIEWS: dict[str, tuple[str, str | None, str]] = {
+    "mine": ("open", "me", N_("Mine")),
+    "unassigned": ("open", "none", N_("Unassigned")),
+    "open": ("open", None, N_("All open")),
+    "pending": ("pending", None, N_("Pending")),
+    "snoozed": ("snoozed", None, N_("Snoozed")),
+    "resolved": ("resolved", None, N_("Resolved")),
+}
+DEFAULT_VIEW = "open"
+# Work queues are worked oldest-waiting first; finished work is looked up by recency.
+WAITING_FIRST = ("mine", "unassigned", "open")
+CHANNEL_LABELS = {
+    "api": N_("API"), "email": N_("E-mail"), "chat": N_("Chat"), "phone": N_("Phone"),
+    "form": N_("Web form"), "social": N_("Social"), "whatsapp": N_("WhatsApp"),
+}
+SORT_LABELS = {"waiting": N_("Longest waiting"), "recent": N_("Most recent")}
+PRIORITY_LABELS = {"low": N_("Low"), "normal": N_("Normal"), "high": N_("High"), "urgent": N_("Urgent")}
+STATUS_LABELS = {
+    "open": N_("Open"), "pending": N_("Pending"), "snoozed": N_("Snoozed"),
+    "resolved": N_("Resolved"), "closed": N_("Closed"),
+}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    view: str = DEFAULT_VIEW
+    channel: str | None = None
+    tag: str | None = None
+    search: str | None = None
+    sort: str | None = None
+    cursor: str | None = None
+
+    @classmethod
+    def from_params(cls, params: QueryParams) -> ListQuery:
+        view = params.get("view") or DEFAULT_VIEW
+        channel = params.get("channel") or None
+        sort = params.get("sort") or None
+        tag = (params.get("tag") or "").strip()[:64] or None
+        search = (params.get("q") or "").strip()[:200] or None
+        return cls(
+            view=view if view in VIEWS else DEFAULT_VIEW,
+            channel=channel if channel in CHANNELS else None,
+            tag=tag,
+            search=search,
+            sort=sort if sort in SORT_LABELS else None,
+            cursor=(params.get("cursor") or None),
+        )
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort:
+            return self.sort
+        return "waiting" if self.view in WAITING_FIRST and not self.search else "recent"
+
+    def filters(self) -> Filters:
+        status, assignee, _ = VIEWS[self.view]
+        if self.search:
+            # Searching means looking for something, wherever it is: every status, anyone's.
+            status, assignee = "all", None
+        return Filters(status=status, assignee=assignee, channel=self.channel, tag=self.tag,
+                       query=self.search, sort=self.effective_sort, cursor=self.cursor)
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """The query parameters that reproduce this list (without the page cursor)."""
+        query = replace(self, **{"cursor": None, **changes})
+        values = {"view": query.view if query.view != DEFAULT_VIEW else None, "channel": query.channel,
+                  "tag": query.tag, "q": query.search, "sort": query.sort, "cursor": query.cursor}
+        return {key: value for key, value in values.items() if value}
+
+    def query_string(self, **changes: Any) -> str:
+        encoded = urlencode(self.params(**changes))
+        return f"?{encoded}" if encoded else ""
+
+
+def rows(session: Session, actor: Actor, query: ListQuery) -> tuple[list[dict[str, Any]], str | None]:
+    page = conversation_service.list_conversations(session, actor, query.filters())
+    agents = present.agents_by_id(session, actor.shop_id)
+    suffix = query.query_string()
+    shaped = []
+    for item in page.items:
+        conversation = item.conversation
+        assignee = agents.get(conversation.assignee_id) if conversation.assignee_id else None
+        shaped.append({
+            "id": conversation.id,
+            "url": f"/inbox/c/{conversation.id}{suffix}",
+            "customer_name": item.customer_name,
+            "subject": conversation.subject,
+            "preview": conversation.preview,
+            "channel": conversation.channel,
+            "status": conversation.status,
+            "priority": conversation.priority,
+            "tags": conversation.tag_list,
+            "assignee": assignee.name if assignee else "",
+            "mine": conversation.assignee_id == actor.agent_id,
+            "waiting_since": conversation.waiting_since,
+            "last_activity_at": conversation.last_activity_at,
+            "snoozed_until": conversation.snoozed_until,
+        })
+    return shaped, page.next_cursor
+
+
+def list_context(session: Session, actor: Actor, query: ListQuery) -> dict[str, Any]:
+    items, next_cursor = rows(session, actor, query)
+    more = None
+    if next_cursor:
+        more = "/inbox" + query.query_string(cursor=next_cursor)
+    return {
+        "query": query,
+        "rows": items,
+        "more_url": more,
+        "more_partial_url": ("/ui/partials/list" + query.query_string(cursor=next_cursor)) if next_cursor else None,
+        "views": VIEWS,
+        "channels": CHANNELS,
+        "channel_labels": CHANNEL_LABELS,
+        "sort_labels": SORT_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+        "status_labels": STATUS_LABELS,
+        "list_partial_url": "/ui/partials/list" + query.query_string(),
+    }

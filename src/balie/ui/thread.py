@@ -1,0 +1,152 @@
+"""What the conversation column and the customer panel show, shaped for the templates:
+the messages with their delivery state, the controls' current values, the customer with
+every identity and their conversations on every channel, and the canned replies filled in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from balie import clock
+from balie.agents.models import Agent
+from balie.agents.service import Actor
+from balie.canned import service as canned_service
+from balie.conversations import present
+from balie.conversations import service as conversation_service
+from balie.conversations.models import PRIORITIES, Conversation, Message
+from balie.customers import service as customer_service
+from balie.shops import service as shop_service
+from balie.ui import i18n
+from balie.ui.listing import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
+from balie.ui.routing import N_
+
+IDENTITY_LABELS = {
+    "email": N_("E-mail"), "phone": N_("Phone"), "visitor": N_("Chat visitor"),
+    "social": N_("Social"), "external": N_("Shop customer id"),
+}
+# Statuses an agent picks directly; snoozing goes through its own control (it needs a time).
+PICKABLE_STATUSES = ("open", "pending", "resolved", "closed")
+
+
+def _message(message: Message, customer_name: str, agents: dict[int, Agent],
+             files: dict[int, list[Any]]) -> dict[str, Any]:
+    if message.author_agent_id is not None:
+        agent = agents.get(message.author_agent_id)
+        author = agent.name if agent else ""
+    elif message.author_customer_id is not None:
+        author = customer_name
+    else:
+        author = "Balie"
+    return {
+        "id": message.id,
+        "direction": message.direction,
+        "channel": message.channel,
+        "author": author,
+        "text": message.text,
+        "created_at": message.created_at,
+        "delivery_state": message.delivery_state,
+        "delivery_error": message.delivery_error,
+        "attachments": [
+            {"id": item.id, "filename": item.filename, "size": item.size, "url": f"/ui/attachments/{item.id}"}
+            for item in files.get(message.id, [])
+        ],
+    }
+
+
+def _timeline(session: Session, actor: Actor, customer_id: int, current_id: int,
+              suffix: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = [
+        {
+            "type": "conversation", "at": conversation.last_activity_at, "id": conversation.id,
+            "subject": conversation.subject, "channel": conversation.channel,
+            "status": conversation.status, "current": conversation.id == current_id,
+            "url": f"/inbox/c/{conversation.id}{suffix}",
+        }
+        for conversation in customer_service.conversations_of(session, shop_id=actor.shop_id,
+                                                              customer_id=customer_id)
+    ]
+    for merge in customer_service.merge_events(session, shop_id=actor.shop_id, customer_id=customer_id):
+        at = merge.get("at")
+        if not isinstance(at, dt.datetime) or merge.get("survivor_id") != customer_id:
+            continue
+        entries.append({
+            "type": "merge", "at": at, "merged_id": merge.get("merged_id"),
+            "merged_name": str(merge.get("merged_name") or ""), "reason": str(merge.get("reason") or ""),
+        })
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
+    return entries
+
+
+def customer_context(session: Session, actor: Actor, conversation: Conversation,
+                     suffix: str) -> dict[str, Any]:
+    customer = customer_service.get(session, shop_id=actor.shop_id, customer_id=conversation.customer_id)
+    identities = customer_service.identities(session, shop_id=actor.shop_id, customer_id=customer.id)
+    return {
+        "id": customer.id,
+        "name": customer_service.display_name(customer, identities),
+        "has_name": bool(customer.name),
+        "identities": [{"kind": identity.kind, "value": identity.value} for identity in identities],
+        "timeline": _timeline(session, actor, customer.id, conversation.id, suffix),
+        "since": customer.created_at,
+    }
+
+
+def canned_replies(session: Session, actor: Actor, conversation: dict[str, Any],
+                   customer_name: str) -> list[dict[str, Any]]:
+    """The shop's canned replies with this conversation's {{variables}} filled in."""
+    replies = canned_service.list_for(session, actor.shop_id)
+    if not replies:
+        return []
+    shop = shop_service.get(session, actor.shop_id)
+    variables = canned_service.variables_for(
+        customer_name=customer_name, agent_name=actor.name, shop_name=shop.name,
+        conversation_id=conversation["id"], subject=conversation["subject"],
+    )
+    return [
+        {"id": reply.id, "title": reply.title, "shortcut": reply.shortcut,
+         "body": canned_service.render(reply.body, variables)}
+        for reply in replies
+    ]
+
+
+def conversation_context(session: Session, actor: Actor, conversation_id: int,
+                         suffix: str) -> dict[str, Any]:
+    """Everything the conversation column and the customer panel need (the composer aside)."""
+    conversation = conversation_service.get(session, actor, conversation_id)
+    agents = present.agents_by_id(session, actor.shop_id)
+    customer = customer_context(session, actor, conversation, suffix)
+    messages = conversation_service.messages(session, actor, conversation.id)
+    files = conversation_service.attachments(session, actor, [message.id for message in messages])
+    assignee = agents.get(conversation.assignee_id) if conversation.assignee_id else None
+    return {
+        "conversation": {
+            "id": conversation.id,
+            "subject": conversation.subject,
+            "channel": conversation.channel,
+            "status": conversation.status,
+            "priority": conversation.priority,
+            "tags": conversation.tag_list,
+            "assignee_id": conversation.assignee_id,
+            "assignee": assignee.name if assignee else "",
+            "mine": conversation.assignee_id == actor.agent_id,
+            "snoozed_until": conversation.snoozed_until,
+            "snooze_input": i18n.local_input(conversation.snoozed_until),
+            "waiting_since": conversation.waiting_since,
+            "created_at": conversation.created_at,
+            "base_url": f"/inbox/c/{conversation.id}",
+            "suffix": suffix,
+        },
+        "messages": [_message(message, customer["name"], agents, files) for message in messages],
+        "customer": customer,
+        "members": [{"id": agent.id, "name": agent.name, "me": agent.id == actor.agent_id}
+                    for agent in agents.values()],
+        "statuses": PICKABLE_STATUSES,
+        "priorities": PRIORITIES,
+        "status_labels": STATUS_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+        "channel_labels": CHANNEL_LABELS,
+        "identity_labels": IDENTITY_LABELS,
+        "snooze_min": i18n.local_input(clock.now()),
+    }

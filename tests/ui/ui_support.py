@@ -1,0 +1,46 @@
+"""Helpers for the agent UI tests: logging in through the real form and reading pages."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from fastapi.testclient import TestClient
+
+from conftest import Tenant
+
+PASSWORD = "correct horse"
+ASYNC = {"X-Balie-Async": "1"}
+
+
+def form_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1)
+
+
+def session_token(html: str) -> str:
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)">', html)
+    assert match, "no CSRF meta tag on the page"
+    return match.group(1)
+
+
+def log_in(client: TestClient, email: str, password: str = PASSWORD, **extra: str) -> httpx.Response:
+    token = form_token(client.get("/login").text)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token, **extra},
+                       follow_redirects=False)
+
+
+def sign_in(client: TestClient, tenant: Tenant) -> str:
+    """Logs the tenant's agent in; returns the session's CSRF token."""
+    response = log_in(client, tenant.email)
+    assert response.status_code == 303, response.text
+    return session_token(client.get("/inbox").text)
+
+
+def row_ids(html: str) -> list[int]:
+    return [int(value) for value in re.findall(r'class="row[^"]*" data-conversation-id="(\d+)"', html)]
+
+
+def message_ids(html: str) -> list[int]:
+    return [int(value) for value in re.findall(r'data-message-id="(\d+)"', html)]

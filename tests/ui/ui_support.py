@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import httpx
 from fastapi.testclient import TestClient
@@ -44,3 +45,31 @@ def row_ids(html: str) -> list[int]:
 
 def message_ids(html: str) -> list[int]:
     return [int(value) for value in re.findall(r'data-message-id="(\d+)"', html)]
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, dict(attrs)))
+
+
+def elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    """Every element as a browser would see it: tag name and attributes."""
+    parser = _Elements()
+    parser.feed(html)
+    return parser.found
+
+
+def active_content(html: str) -> list[str]:
+    """What could run in the agent's browser besides our own script: the list should be empty."""
+    problems = []
+    for tag, attributes in elements(html):
+        if tag == "script" and not (attributes.get("src") or "").startswith("/ui/static/"):
+            problems.append(f"<script> {attributes}")
+        if tag in ("img", "iframe", "object", "embed") and not (attributes.get("src") or "").startswith("/ui/static/"):
+            problems.append(f"<{tag}> {attributes}")
+        problems += [f"<{tag} {name}=...>" for name in attributes if name.startswith("on") or name == "style"]
+    return problems

@@ -15,7 +15,7 @@ from balie import clock
 from balie.audit.models import AuditEvent
 from balie.canned import service as canned_service
 from balie.outbox.models import OutboxEntry
-from conftest import Tenant, post_message
+from factories import Tenant, post_message
 
 
 def conversation(client: TestClient, tenant: Tenant, conversation_id: object) -> dict[str, object]:

@@ -11,7 +11,7 @@ from ui_support import active_content, message_ids, sign_in
 from balie.conversations.ingest import InboundFile, InboundMessage, ingest
 from balie.customers.service import normalise
 from balie.outbox import dispatcher
-from conftest import Tenant, post_message
+from factories import Tenant, post_message
 
 
 def email_message(factory: sessionmaker[Session], client: TestClient, tenant: Tenant, address: str,

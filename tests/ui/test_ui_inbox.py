@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from ui_support import row_ids, sign_in
 
 from balie import clock
-from conftest import Tenant, post_message
+from factories import Tenant, post_message
 
 
 def patch(client: TestClient, tenant: Tenant, conversation_id: object, **changes: object) -> None:

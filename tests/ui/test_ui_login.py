@@ -9,7 +9,7 @@ from ui_support import PASSWORD, form_token, log_in, row_ids, session_token, sig
 
 from balie.agents import service as agent_service
 from balie.shops import service as shop_service
-from conftest import Tenant, make_tenant, post_message
+from factories import Tenant, make_tenant, post_message
 
 
 def test_home_sends_visitors_to_the_login_and_agents_to_the_inbox(client: TestClient, tenant: Tenant) -> None:

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import httpx
 from fastapi.testclient import TestClient
 
-from conftest import Tenant
+from factories import Tenant
 
 PASSWORD = "correct horse"
 ASYNC = {"X-Balie-Async": "1"}

@@ -9,7 +9,6 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,20 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock, migrate
-from balie.agents import service as agent_service
 from balie.config import Settings
 from balie.db import make_engine
 from balie.models import metadata
-from balie.shops import service as shop_service
-
-STRICT = os.environ.get("BALIE_TEST_STRICT") == "1"
-
-
-def unavailable(reason: str) -> None:
-    """Skip on a laptop; fail in CI (BALIE_TEST_STRICT=1), where every service must be there."""
-    if STRICT:
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
+from factories import Tenant, make_tenant, unavailable
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -150,29 +139,6 @@ def factory(app) -> sessionmaker[Session]:  # type: ignore[no-untyped-def]
     return app.state.context.factory  # type: ignore[no-any-return]
 
 
-@dataclass
-class Tenant:
-    shop_id: int
-    agent_id: int
-    email: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def make_tenant(factory: sessionmaker[Session], name: str = "Winkel", email: str | None = None,
-                webhook_url: str | None = None, password: str = "correct horse") -> Tenant:
-    with factory() as session, session.begin():
-        shop = shop_service.create(session, name=name, webhook_url=webhook_url)
-        agent = agent_service.create(session, email=email or f"agent-{uuid.uuid4().hex[:6]}@example.test",
-                                     name="Ada Agent", password=password)
-        agent_service.add_to_shop(session, agent=agent, shop=shop, role="admin")
-        token = agent_service.create_token(session, agent=agent, shop=shop)
-        return Tenant(shop_id=shop.id, agent_id=agent.id, email=agent.email, token=token)
-
-
 @pytest.fixture
 def tenant(factory: sessionmaker[Session]) -> Tenant:
     return make_tenant(factory)
@@ -181,12 +147,3 @@ def tenant(factory: sessionmaker[Session]) -> Tenant:
 @pytest.fixture
 def other_tenant(factory: sessionmaker[Session]) -> Tenant:
     return make_tenant(factory, name="Andere Winkel")
-
-
-def post_message(client: TestClient, tenant: Tenant, **body: object) -> dict[str, object]:
-    payload = {"customer": {"email": "klant@example.nl", "name": "Klaas Klant"}, "text": "Hallo!"}
-    payload.update(body)
-    response = client.post("/api/v1/messages", json=payload, headers=tenant.headers)
-    assert response.status_code in (200, 201), response.text
-    return response.json()  # type: ignore[no-any-return]
-

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from balie.agents import service as agent_service
 from balie.shops.models import Shop
-from conftest import Tenant
+from factories import Tenant
 
 
 def test_admin_sets_webhook_url(client: TestClient, tenant: Tenant) -> None:

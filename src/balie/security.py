@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -10,8 +11,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Compared against when the e-mail is unknown, so a wrong address costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("balie-dummy-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the e-mail is unknown, so a wrong address costs as much as a
+    wrong password. Made on first use: hashing at import would slow every command down."""
+    return _hasher.hash("balie-dummy-password")
 
 
 def new_token(prefix: str) -> str:
@@ -29,7 +35,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

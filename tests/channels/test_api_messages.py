@@ -7,7 +7,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import Tenant, post_message
+from factories import Tenant, post_message
 
 
 def test_new_message_creates_customer_and_conversation(client: TestClient, tenant: Tenant) -> None:

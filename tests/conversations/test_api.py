@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import Tenant, post_message
+from factories import Tenant, post_message
 
 
 def ids(client: TestClient, tenant: Tenant, query: str = "") -> list[int]:

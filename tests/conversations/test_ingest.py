@@ -14,7 +14,7 @@ from balie.customers.service import normalise
 from balie.errors import Invalid
 from balie.events import Bus, Event, session_info
 from balie.storage import FileStore
-from conftest import Tenant
+from factories import Tenant
 
 
 def inbound(tenant: Tenant, text: str = "Hallo", channel: str = "api", **kwargs: object) -> InboundMessage:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.audit.models import AuditEvent
-from conftest import Tenant, post_message
+from factories import Tenant, post_message
 
 
 def test_agent_merges_two_customers(client: TestClient, tenant: Tenant, factory: sessionmaker[Session]) -> None:

@@ -16,7 +16,7 @@ from balie import clock
 from balie.outbox import dispatcher
 from balie.outbox.models import OutboxEntry
 from balie.shops.models import Shop
-from conftest import Tenant, make_tenant, post_message
+from factories import Tenant, make_tenant, post_message
 from webhooks import Receiver, receiving
 
 

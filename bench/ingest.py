@@ -1,0 +1,142 @@
+"""Ingest: sustained POST /api/v1/messages against a real `balie serve`, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import RESULTS, rss_kib
+from bench.profile import Profiler
+from bench.server import Database, Server, plain_pg_url, run_client
+
+TARGET_RPS = 500
+TARGET_P99_MS = 100
+
+CHECKS = {
+    "messages": "select count(*) from message",
+    "conversations": "select count(*) from conversation",
+    "customers": "select count(*) from customer",
+    # message_count is denormalised on the conversation; concurrent writers must not lose an increment.
+    "conversations_with_wrong_message_count": (
+        "select count(*) from conversation c where c.message_count <> "
+        "(select count(*) from message m where m.conversation_id = c.id)"
+    ),
+    # Threading must keep one active conversation per customer and channel.
+    "customers_with_two_open_conversations": (
+        "select count(*) from (select customer_id from conversation where status = 'open' "
+        "group by customer_id, channel having count(*) > 1) t"
+    ),
+}
+
+
+def consistency(db: Database) -> dict[str, int]:
+    out: dict[str, int] = {}
+    if db.kind == "sqlite":
+        conn = sqlite3.connect(db.url.removeprefix("sqlite:///"))
+        try:
+            for name, sql in CHECKS.items():
+                out[name] = conn.execute(sql).fetchone()[0]
+        finally:
+            conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(plain_pg_url(), options=f"-csearch_path={db.schema}") as conn:
+            for name, sql in CHECKS.items():
+                row = conn.execute(sql).fetchone()
+                out[name] = int(row[0]) if row else -1
+    return out
+
+
+def _per_message(cpu_pct: float | None, rps: float) -> float | None:
+    return round(10 * cpu_pct / rps, 2) if cpu_pct is not None and rps else None
+
+
+def run_one(kind: str, *, redis_url: str | None = None, concurrency: int = 8, warmup: float = 3,
+            duration: float = 15, max_requests: int = 40_000, profile: bool = False) -> dict[str, Any]:
+    label = kind + ("+redis" if redis_url else "")
+    print(f"[ingest] {label}: migrating and starting balie serve ...", flush=True)
+    with Database(kind, redis_url=redis_url) as db:
+        db.migrate()
+        tenant = db.tenant()
+        with Server(db) as server:
+            startup = server.start()
+            time.sleep(1.0)
+            rss_before = rss_kib(server.pid)
+            profiler = None
+            if profile:
+                out = RESULTS / f"profile-ingest-{label}.txt"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.unlink(missing_ok=True)
+                profiler = Profiler(server.pid, warmup + duration, out, gil_only=True)
+            print(f"[ingest] {label}: {concurrency} clients, {warmup:g} s warm-up + {duration:g} s ...", flush=True)
+            client = run_client(
+                {"mode": "ingest", "host": server.host, "port": server.port, "token": tenant.token,
+                 "concurrency": concurrency, "warmup": warmup, "duration": duration,
+                 "max_requests": max_requests, "run_id": secrets.token_hex(3), "server_pid": server.pid},
+                timeout=warmup + duration + 120,
+            )
+            rss_after = rss_kib(server.pid)
+            hotspots = profiler.finish() if profiler else None
+            alive = server.proc is not None and server.proc.poll() is None
+        checks = consistency(db)
+    latency = client["latency"]
+    result = {
+        "scenario": "ingest",
+        "database": label,
+        "concurrency": concurrency,
+        "msgs_per_s": client["rps"],
+        "p50_ms": latency.get("p50_ms"),
+        "p95_ms": latency.get("p95_ms"),
+        "p99_ms": latency.get("p99_ms"),
+        "max_ms": latency.get("max_ms"),
+        "errors": client["errors"],
+        "ok": client["ok"],
+        "window_s": client["window_s"],
+        "statuses": client["statuses"],
+        "error_kinds": client["error_kinds"],
+        "error_examples": client["error_examples"],
+        "requests_sent_total": client["requests_sent"],
+        "new_customers": client["new_customers"],
+        "messages_to_existing_customers": client["messages_to_existing_customers"],
+        "cap_reached": client["cap_reached"],
+        "cpu": client["cpu"],
+        # CPU milliseconds one stored message costs: in the server process, and in PostgreSQL.
+        "server_cpu_ms_per_msg": _per_message(client["cpu"].get("server_cpu_pct"), client["rps"]),
+        "postgres_cpu_ms_per_msg": (
+            _per_message(client["cpu"].get("postgres_cpu_pct"), client["rps"]) if kind == "postgresql" else None
+        ),
+        "startup_s": round(startup, 3),
+        "rss_kib_after_startup": rss_before.get("VmRSS"),
+        "rss_kib_after_load": rss_after.get("VmRSS"),
+        "rss_kib_peak": rss_after.get("VmHWM"),
+        "server_survived": alive,
+        "consistency": checks,
+        "profile": hotspots,
+    }
+    if kind == "postgresql" and not redis_url:
+        result["target"] = f">= {TARGET_RPS} msgs/s, p99 < {TARGET_P99_MS} ms"
+        result["target_met"] = bool(
+            client["rps"] >= TARGET_RPS and (latency.get("p99_ms") or 1e9) < TARGET_P99_MS and client["errors"] == 0
+        )
+    return result
+
+
+def run(*, quick: bool = False, profile: bool = False, redis_url: str | None = None,
+        databases: tuple[str, ...] = ("sqlite", "postgresql", "postgresql+redis")) -> list[dict[str, Any]]:
+    warmup, duration = (2.0, 6.0) if quick else (3.0, 15.0)
+    results = []
+    for name in databases:
+        kind, _, extra = name.partition("+")
+        if extra == "redis" and not redis_url:
+            continue
+        results.append(run_one(kind, redis_url=redis_url if extra == "redis" else None,
+                               warmup=warmup, duration=duration, profile=profile))
+    return results
+
+
+def profile_path(label: str) -> Path:
+    return RESULTS / f"profile-ingest-{label}.txt"

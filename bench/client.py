@@ -170,6 +170,8 @@ class CpuWindow:
             "client_cpu_pct": round(100 * (c1 - c0) / wall, 1),
             "postgres_cpu_pct": round(100 * (p1 - p0) / wall, 1),
             "machine_cpu_pct": round(100 * (b1 - b0) / max(a1 - a0, 1e-9), 1),  # 100 = all cores
+            # Everything else on the machine (other people's tests skew the figures), 100 = one core.
+            "other_cpu_pct": round(100 * ((b1 - b0) - (s1 - s0) - (c1 - c0) - (p1 - p0)) / wall, 1),
         }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from bench.common import RESULTS, rss_kib
 from bench.profile import Profiler
-from bench.server import Database, Server, plain_pg_url, run_client
+from bench.server import Database, PrivateRedis, Server, plain_pg_url, run_client
 
 TARGET_RPS = 500
 TARGET_P99_MS = 100
@@ -127,14 +127,24 @@ def run_one(kind: str, *, redis_url: str | None = None, concurrency: int = 8, wa
 
 def run(*, quick: bool = False, profile: bool = False, redis_url: str | None = None,
         databases: tuple[str, ...] = ("sqlite", "postgresql", "postgresql+redis")) -> list[dict[str, Any]]:
+    """`postgresql+redis` uses `redis_url` when given, else a private redis-server (skipped without one)."""
     warmup, duration = (2.0, 6.0) if quick else (3.0, 15.0)
     results = []
     for name in databases:
         kind, _, extra = name.partition("+")
-        if extra == "redis" and not redis_url:
+        if extra != "redis":
+            results.append(run_one(kind, warmup=warmup, duration=duration, profile=profile))
             continue
-        results.append(run_one(kind, redis_url=redis_url if extra == "redis" else None,
-                               warmup=warmup, duration=duration, profile=profile))
+        private = None if redis_url else PrivateRedis()
+        if private is not None and private.binary is None:
+            print("[ingest] no redis-server: skipping the run with the Redis event bus", flush=True)
+            continue
+        try:
+            url = redis_url or private.start()  # type: ignore[union-attr]
+            results.append(run_one(kind, redis_url=url, warmup=warmup, duration=duration, profile=profile))
+        finally:
+            if private is not None:
+                private.stop()
     return results
 
 

@@ -1,0 +1,67 @@
+"""The inbox and conversation pages are the agents' hot path: their query count is pinned
+and must not grow with the number of rows or messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+from ui_support import sign_in
+
+from factories import Tenant, post_message
+
+
+@contextmanager
+def counting(factory: sessionmaker[Session]) -> Iterator[list[str]]:
+    engine = factory.kw["bind"]
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]).split("\n")[0][:100])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def queries(factory: sessionmaker[Session], request: Callable[[], object]) -> list[str]:
+    with counting(factory) as statements:
+        request()
+    return list(statements)
+
+
+def test_inbox_queries_do_not_grow_with_the_list(
+    client: TestClient, tenant: Tenant, factory: sessionmaker[Session]
+) -> None:
+    for index in range(3):
+        post_message(client, tenant, customer={"email": f"a{index}@example.nl"})
+    sign_in(client, tenant)
+    few = queries(factory, lambda: client.get("/inbox"))
+    few_partial = queries(factory, lambda: client.get("/ui/partials/list"))
+    for index in range(12):
+        post_message(client, tenant, customer={"email": f"b{index}@example.nl"})
+    many = queries(factory, lambda: client.get("/inbox"))
+    many_partial = queries(factory, lambda: client.get("/ui/partials/list"))
+
+    assert len(few) == len(many) <= 6, many
+    assert len(few_partial) == len(many_partial) <= 5, many_partial
+
+
+def test_conversation_queries_do_not_grow_with_the_messages(
+    client: TestClient, tenant: Tenant, factory: sessionmaker[Session]
+) -> None:
+    conversation_id = post_message(client, tenant)["conversation_id"]
+    sign_in(client, tenant)
+    few = queries(factory, lambda: client.get(f"/inbox/c/{conversation_id}"))
+    for index in range(10):
+        post_message(client, tenant, text=f"Bericht {index}")
+    many = queries(factory, lambda: client.get(f"/inbox/c/{conversation_id}"))
+    partial = queries(factory, lambda: client.get(f"/ui/partials/conversation/{conversation_id}"))
+
+    assert len(few) == len(many) <= 14, many
+    assert len(partial) <= 11, partial

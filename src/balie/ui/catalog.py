@@ -18,6 +18,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+import balie
 from balie.ui.i18n import DOMAIN, LANGUAGES, catalog_path
 
 UI_DIR = Path(__file__).resolve().parent
@@ -69,6 +70,10 @@ def update(language: str, template: Catalog) -> None:
     catalog = read(language)
     template.creation_date = catalog.creation_date  # no churn in the header on every run
     catalog.update(template, no_fuzzy_matching=True)
+    catalog.revision_date = catalog.creation_date
+    catalog.msgid_bugs_address = ""
+    catalog.last_translator = catalog.language_team = "Balie"
+    catalog.project, catalog.version = "Balie", balie.__version__
     if language == "en":
         for message in catalog:
             if message.id and not _translated(message.string):

@@ -52,12 +52,13 @@
     if (!main || !region || !main.dataset.listUrl) { return Promise.resolve(); }
     var cursorId = currentCursorId();
     return fetchHtml(withOpen(main.dataset.listUrl)).then(function (doc) {
-      if (region.contains(document.activeElement) && document.activeElement !== document.body) {
-        var focused = document.activeElement.closest("[data-conversation-id]");
-        cursorId = focused ? focused.dataset.conversationId : cursorId;
-      }
+      var focused = region.contains(document.activeElement) ? document.activeElement.closest("[data-conversation-id]") : null;
+      if (focused) { cursorId = focused.dataset.conversationId; }
+      var keep = region.scrollTop;
       region.replaceChildren.apply(region, Array.from(doc.body.childNodes));
-      if (cursorId) { setCursorById(cursorId, false); }
+      region.scrollTop = keep;
+      // The keyboard user keeps their place (and their focus) in the fresh list.
+      if (cursorId) { setCursorById(cursorId, Boolean(focused)); }
     }).catch(function () { /* the next event or the minute tick tries again */ });
   }
 
@@ -71,8 +72,9 @@
         var current = byId(regionId);
         var fresh = doc.getElementById(regionId);
         if (!current || !fresh) { return; }
-        // Never pull a control away from under the agent's hands (or keyboard).
-        if (current.contains(document.activeElement) && document.activeElement.matches("input, select, textarea")) {
+        // Never pull a control, or what was typed into it, away from the agent; catch up later.
+        if (busy(current)) {
+          stale = true;
           return;
         }
         var keep = current.scrollTop;
@@ -84,6 +86,19 @@
       if (nearBottom) { scrollThreadToEnd(); }
     }).catch(function () { /* a conversation merged away or gone: leave the page as it is */ });
   }
+
+  function busy(region) {
+    var active = document.activeElement;
+    if (region.contains(active) && active.matches("input, select, textarea")) { return true; }
+    return Array.from(region.querySelectorAll("input:not([type=hidden]), textarea")).some(function (field) {
+      return field.value !== field.defaultValue;
+    });
+  }
+
+  var stale = false;
+  document.addEventListener("focusout", function () {
+    if (stale) { stale = false; scheduleRefresh(false, true); }
+  });
 
   var pending = { list: false, conversation: false };
   var refreshTimer = null;
@@ -138,7 +153,9 @@
 
   /* --- forms ------------------------------------------------------------------- */
   function submitAsync(form, submitter) {
-    var body = new FormData(form, submitter || undefined);
+    var body = new FormData(form);
+    // Which button was pressed matters ("Send" or "Send & resolve"); FormData alone forgets it.
+    if (submitter && submitter.name) { body.set(submitter.name, submitter.value); }
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (button) { button.disabled = true; });
     return fetch(form.action, {
@@ -155,6 +172,8 @@
           return;
         }
         toast(messages[data.notice] || "");
+        // Saved: what is in the fields is no longer unsaved work, so a refresh may replace it.
+        form.querySelectorAll("input, textarea").forEach(function (field) { field.defaultValue = field.value; });
         if (form.hasAttribute("data-composer")) {
           var composer = byId("composer");
           composer.value = "";

@@ -79,6 +79,7 @@ def test_a_conversation_of_another_shop_is_not_found(client: TestClient, tenant:
     assert "Deze pagina bestaat niet, of hoort bij een andere winkel." in page.text
     assert "Geheim" not in page.text
     assert partial.status_code == 404 and reply.status_code == 404 and update.status_code == 404
+    assert client.get("/inbox/c/not-a-number").status_code == 404
     detail = client.get(f"/api/v1/conversations/{theirs}", headers=other_tenant.headers).json()
     assert detail["status"] == "open" and len(detail["messages"]) == 1
 

@@ -112,8 +112,11 @@ class UiRoute(APIRoute):
                 response = error_response(request, 403, "csrf")
             except BalieError as error:
                 response = error_response(request, error.status, error.code, error.detail)
-            except RequestValidationError:
-                response = error_response(request, 400, "invalid_form")
+            except RequestValidationError as error:
+                # /inbox/c/abc is a page that does not exist, not a form filled in wrongly.
+                in_path = all(item.get("loc", ("",))[0] == "path" for item in error.errors())
+                response = error_response(request, 404, "not_found") if in_path else error_response(
+                    request, 400, "invalid_form")
             return secure(response)
 
         return guarded

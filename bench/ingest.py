@@ -132,16 +132,20 @@ def run(*, quick: bool = False, profile: bool = False, redis_url: str | None = N
     results = []
     for name in databases:
         kind, _, extra = name.partition("+")
-        if extra != "redis":
-            results.append(run_one(kind, warmup=warmup, duration=duration, profile=profile))
-            continue
-        private = None if redis_url else PrivateRedis()
-        if private is not None and private.binary is None:
-            print("[ingest] no redis-server: skipping the run with the Redis event bus", flush=True)
-            continue
+        private = None
         try:
+            if extra != "redis":
+                results.append(run_one(kind, warmup=warmup, duration=duration, profile=profile))
+                continue
+            private = None if redis_url else PrivateRedis()
+            if private is not None and private.binary is None:
+                print("[ingest] no redis-server: skipping the run with the Redis event bus", flush=True)
+                continue
             url = redis_url or private.start()  # type: ignore[union-attr]
             results.append(run_one(kind, redis_url=url, warmup=warmup, duration=duration, profile=profile))
+        except Exception as error:  # one database failing must not lose the others' figures
+            print(f"[ingest] {name} FAILED: {error}", flush=True)
+            results.append({"scenario": "ingest", "database": name, "error": str(error)[-2000:]})
         finally:
             if private is not None:
                 private.stop()

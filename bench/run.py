@@ -84,12 +84,15 @@ def print_tables(results: dict[str, list[dict[str, Any]]]) -> None:
         print(header)
         print("-" * len(header))
         for row in results["ingest"]:
+            if "error" in row:
+                print(f"{row['database']:<18}FAILED: {row['error'][:200]}")
+                continue
             print(f"{row['database']:<18}{row['msgs_per_s']:>8.0f}{_ms(row['p50_ms']):>9}{_ms(row['p95_ms']):>9}"
                   f"{_ms(row['p99_ms']):>9}{row['errors']:>8}{row['cpu'].get('server_cpu_pct', 0):>10.0f}"
                   f"{row['cpu'].get('postgres_cpu_pct', 0) if row['database'] != 'sqlite' else 0:>9.0f}"
                   f"{row['cpu'].get('other_cpu_pct', 0):>8.0f}{row['startup_s']:>9.2f}"
                   f"{row['rss_kib_after_load'] / 1024:>9.0f}  {_met(row)}")
-        for row in results["ingest"]:
+        for row in (r for r in results["ingest"] if "error" not in r):
             wrong = row["consistency"].get("conversations_with_wrong_message_count", 0)
             if wrong:
                 print(f"  ! {row['database']}: {wrong} conversations have a message_count that differs from "
@@ -197,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     print_tables(results)
     if args.profile:
         print_profile(results)
+    failures += [f"ingest on {r['database']}: {r['error'][:200]}" for r in results.get("ingest", []) if "error" in r]
     if failures:
-        print("\nFailed scenarios:\n  " + "\n  ".join(failures))
+        print("\nFailed:\n  " + "\n  ".join(failures))
 
     common.RESULTS.mkdir(parents=True, exist_ok=True)
     document = {"meta": meta, "results": results, "failures": failures}

@@ -44,16 +44,18 @@ class Database:
         assert kind in ("sqlite", "postgresql")
         self.kind = kind
         self.redis_url = redis_url
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"balie-bench-{kind}-"))
         self.schema: str | None = None
+        if kind == "postgresql":
+            import psycopg
+
+            schema = f"balie_bench_{secrets.token_hex(5)}"
+            with psycopg.connect(plain_pg_url(), autocommit=True, connect_timeout=5) as conn:
+                conn.execute(f'create schema "{schema}"')
+            self.schema = schema
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"balie-bench-{kind}-"))
         if kind == "sqlite":
             self.url = f"sqlite:///{self.tmp / 'balie.db'}"
         else:
-            import psycopg
-
-            self.schema = f"balie_bench_{secrets.token_hex(5)}"
-            with psycopg.connect(plain_pg_url(), autocommit=True, connect_timeout=5) as conn:
-                conn.execute(f'create schema "{self.schema}"')
             base = re.sub(r"^postgresql(\+\w+)?://", "postgresql+psycopg://", PG_URL)
             sep = "&" if "?" in base else "?"
             self.url = f"{base}{sep}options=-csearch_path%3D{self.schema}"

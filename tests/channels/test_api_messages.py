@@ -146,3 +146,29 @@ def test_duplicate_arriving_in_the_race_window_is_still_one_message(
     assert response.json() == first
     conversation = client.get(f"/api/v1/conversations/{first['conversation_id']}", headers=tenant.headers).json()
     assert len(conversation["messages"]) == 1
+
+
+def test_messages_arriving_together_thread_into_one_conversation(client: TestClient, tenant: Tenant) -> None:
+    """Eight messages of one customer at the same moment: one conversation, every one counted."""
+    import threading
+
+    start = threading.Barrier(8)
+    answers: list[int] = []
+
+    def send(index: int) -> None:
+        start.wait(timeout=10)
+        response = client.post("/api/v1/messages", headers=tenant.headers, json={
+            "customer": {"email": "haast@example.nl"}, "text": f"bericht {index}", "external_id": f"burst-{index}"})
+        answers.append(response.status_code)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [201] * 8
+    listing = client.get("/api/v1/conversations?status=all", headers=tenant.headers).json()["items"]
+    assert len(listing) == 1
+    assert listing[0]["message_count"] == 8
+    detail = client.get(f"/api/v1/conversations/{listing[0]['id']}", headers=tenant.headers).json()
+    assert sorted(m["text"] for m in detail["messages"]) == sorted(f"bericht {i}" for i in range(8))

@@ -186,3 +186,21 @@ def test_inbox_listing_query_count_does_not_grow_with_the_page(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert small == large <= 5, [s.split("\n")[0][:80] for s in statements]
+
+
+def test_waiting_sort_pages_through_waiting_then_answered(client: TestClient, tenant: Tenant) -> None:
+    created = [post_message(client, tenant, customer={"email": f"w{i}@example.nl"})["conversation_id"]
+               for i in range(5)]
+    for answered in (created[0], created[3]):  # answered but kept open: nobody waits on them
+        client.post(f"/api/v1/conversations/{answered}/replies", headers=tenant.headers,
+                    json={"text": "We kijken ernaar.", "status": "open"})
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = client.get("/api/v1/conversations?sort=waiting&limit=2" + (f"&cursor={cursor}" if cursor else ""),
+                          headers=tenant.headers).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [created[1], created[2], created[4], created[0], created[3]]

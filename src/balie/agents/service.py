@@ -144,12 +144,17 @@ def create_token(session: Session, *, agent: Agent, shop: Shop, name: str = "") 
 
 
 def actor_for_token(session: Session, token: str) -> Actor:
-    row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == security.token_hash(token))
+    """One query: every API request pays for it."""
+    row = session.execute(
+        select(Agent, Membership.role, ApiToken.shop_id)
+        .join(ApiToken, ApiToken.agent_id == Agent.id)
+        .join(Membership, (Membership.agent_id == Agent.id) & (Membership.shop_id == ApiToken.shop_id))
+        .where(ApiToken.token_hash == security.token_hash(token), ApiToken.revoked_at.is_(None))
     ).first()
-    if row is None or row.revoked_at is not None:
-        raise Unauthorized("unknown or revoked API token")
-    return actor(session, agent_id=row.agent_id, shop_id=row.shop_id)
+    if row is None:
+        raise Unauthorized("unknown or revoked API token, or its agent no longer works in this shop")
+    agent, role, shop_id = row
+    return Actor(agent_id=agent.id, shop_id=shop_id, role=role, email=agent.email, name=agent.name)
 
 
 # --- browser sessions -------------------------------------------------------------------

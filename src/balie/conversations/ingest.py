@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from balie import clock, text
 from balie.conversations.models import CHANNELS, Attachment, Conversation, Message
 from balie.customers import service as customer_service
+from balie.customers.models import Customer
 from balie.customers.service import IdentityRef
 from balie.errors import Invalid, TooLarge
 from balie.events import Event, publish_on_commit
@@ -113,6 +114,7 @@ def ingest(
     elif reopen_window is None:
         reopen_window = dt.timedelta(days=DEFAULT_REOPEN_DAYS)
     now = clock.now()
+    _lock_customer(session, customer.id)
     conversation, reopened = _thread(session, inbound, customer.id, now, reopen_window)
 
     message = Message(
@@ -143,7 +145,8 @@ def ingest(
 
     conversation.last_activity_at = now
     conversation.preview = text.preview(body_text or inbound.files[0].filename)
-    conversation.message_count += 1
+    # Incremented in SQL: two messages for one conversation at once must both count.
+    conversation.message_count = Conversation.message_count + 1
     if conversation.waiting_since is None:
         conversation.waiting_since = now
     if conversation.status in ("pending", "snoozed", "resolved"):
@@ -164,6 +167,14 @@ def ingest(
         conversation_id=conversation.id, message_id=message.id, customer_id=customer.id,
         created=True,
     )
+
+
+def _lock_customer(session: Session, customer_id: int) -> None:
+    """One customer's messages are threaded one at a time, so two arriving together cannot
+    both open a new conversation. PostgreSQL locks the customer's row until commit; SQLite
+    has one writer at a time, and the entry points serialise ingest there (Context.ingest_lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
 
 
 def _thread(

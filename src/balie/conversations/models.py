@@ -20,8 +20,12 @@ DELIVERY_STATES = ("queued", "sending", "sent", "failed")
 class Conversation(ShopScoped, Base):
     __tablename__ = "conversation"
     __table_args__ = (
-        # The inbox: a shop's conversations in one status, newest activity first.
+        # The inbox: a shop's conversations in one status, newest activity first ...
         Index("ix_conversation_inbox", "shop_id", "status", "last_activity_at", "id"),
+        # ... or longest waiting first (NULLS LAST is a B-tree's natural ascending order) ...
+        Index("ix_conversation_waiting", "shop_id", "status", "waiting_since", "id"),
+        # ... or every status at once.
+        Index("ix_conversation_recent", "shop_id", "last_activity_at", "id"),
         # Threading: the customer's conversation on a channel.
         Index("ix_conversation_thread", "shop_id", "customer_id", "channel", "status"),
     )

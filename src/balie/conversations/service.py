@@ -7,9 +7,9 @@ import binascii
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select
+from sqlalchemy import Select, and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from balie import clock, text
@@ -35,7 +35,6 @@ from balie.outbox import service as outbox_service
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 SORTS = ("recent", "waiting")
-FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -63,17 +62,25 @@ class Page:
     next_cursor: str | None = None
 
 
-def _encode_cursor(key: dt.datetime, row_id: int) -> str:
-    raw = json.dumps([key.isoformat(), row_id]).encode()
+def _encode_cursor(key: dt.datetime | None, row_id: int) -> str:
+    raw = json.dumps([key.isoformat() if key else None, row_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+@overload
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]: ...
+@overload
+def _decode_cursor(cursor: str, *, nullable: Literal[True]) -> tuple[dt.datetime | None, int]: ...
+def _decode_cursor(cursor: str, *, nullable: bool = False) -> tuple[dt.datetime | None, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key, row_id = json.loads(raw)
+        if not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise ValueError
+        if key is None and nullable:
+            return None, row_id
         when = dt.datetime.fromisoformat(key)
-        if when.tzinfo is None or not isinstance(row_id, int):
+        if when.tzinfo is None:
             raise ValueError
         return when, row_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
@@ -145,11 +152,16 @@ def list_conversations(session: Session, actor: Actor, filters: Filters) -> Page
     )
     query = _apply_filters(query, shop_id, actor, filters)
     if filters.sort == "waiting":
-        key = func.coalesce(Conversation.waiting_since, FAR_FUTURE)
+        # Longest waiting first, then those nobody waits on; served by ix_conversation_waiting.
+        waiting = Conversation.waiting_since
         if filters.cursor:
-            when, row_id = _decode_cursor(filters.cursor)
-            query = query.where(or_(key > when, and_(key == when, Conversation.id > row_id)))
-        query = query.order_by(key.asc(), Conversation.id.asc())
+            since, row_id = _decode_cursor(filters.cursor, nullable=True)
+            if since is None:
+                query = query.where(waiting.is_(None), Conversation.id > row_id)
+            else:
+                query = query.where(or_(waiting > since, and_(waiting == since, Conversation.id > row_id),
+                                        waiting.is_(None)))
+        query = query.order_by(waiting.asc().nulls_last(), Conversation.id.asc())
     else:
         if filters.cursor:
             when, row_id = _decode_cursor(filters.cursor)
@@ -165,9 +177,7 @@ def list_conversations(session: Session, actor: Actor, filters: Filters) -> Page
     _fill_nameless(session, shop_id, page.items)
     if len(rows) > limit:
         last = page.items[-1].conversation
-        sort_key = (
-            (last.waiting_since or FAR_FUTURE) if filters.sort == "waiting" else last.last_activity_at
-        )
+        sort_key = last.waiting_since if filters.sort == "waiting" else last.last_activity_at
         page.next_cursor = _encode_cursor(sort_key, last.id)
     return page
 
@@ -360,7 +370,7 @@ def _add_agent_message(
     )
     session.add(message)
     session.flush()
-    conversation.message_count += 1
+    conversation.message_count = Conversation.message_count + 1  # in SQL: concurrent writers all count
     if direction == "out":
         outbox_service.enqueue(session, message)
         if conversation.first_response_at is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -22,6 +24,9 @@ class Context:
     bus: events.Bus
     store: FileStore
     limiter: Limiter
+    # SQLite: a read-then-write ingest must not interleave with another in this process
+    # (SQLite takes its write lock only at the first write). PostgreSQL locks rows instead.
+    ingest_lock: contextlib.AbstractContextManager[object]
 
 
 def build(settings: Settings) -> Context:
@@ -35,4 +40,5 @@ def build(settings: Settings) -> Context:
         bus=bus,
         store=FileStore(settings.data_dir),
         limiter=make_limiter(settings.redis_url, settings.redis_prefix),
+        ingest_lock=threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext(),
     )

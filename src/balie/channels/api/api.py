@@ -46,15 +46,16 @@ def post_message(body: InboundMessageIn, db: DB, actor: ApiActor, context: Ctx) 
     )
     window = dt.timedelta(days=context.settings.reopen_window_days)
     result: IngestResult
-    try:
-        result = ingest(db, inbound, store=context.store, reopen_window=window)
-        db.commit()
-    except IntegrityError:
-        # Someone else stored the same message (or created the same customer) just now:
-        # start again; this time the dedupe or the customer lookup finds their row.
-        db.rollback()
-        result = ingest(db, inbound, store=context.store, reopen_window=window)
-        db.commit()
+    with context.ingest_lock:
+        try:
+            result = ingest(db, inbound, store=context.store, reopen_window=window)
+            db.commit()
+        except IntegrityError:
+            # Someone else stored the same message (or created the same customer) just now:
+            # start again; this time the dedupe or the customer lookup finds their row.
+            db.rollback()
+            result = ingest(db, inbound, store=context.store, reopen_window=window)
+            db.commit()
     out = IngestOut(conversation_id=result.conversation_id, message_id=result.message_id,
                     customer_id=result.customer_id)
     return JSONResponse(out.model_dump(), status_code=201 if result.created else 200)

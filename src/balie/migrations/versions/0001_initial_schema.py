@@ -171,6 +171,8 @@ def upgrade() -> None:
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conversation_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index('ix_conversation_inbox', ['shop_id', 'status', 'last_activity_at', 'id'], unique=False)
+        batch_op.create_index('ix_conversation_waiting', ['shop_id', 'status', 'waiting_since', 'id'], unique=False)
+        batch_op.create_index('ix_conversation_recent', ['shop_id', 'last_activity_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_conversation_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_conversation_thread', ['shop_id', 'customer_id', 'channel', 'status'], unique=False)
 
@@ -323,6 +325,8 @@ def downgrade() -> None:
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.drop_index('ix_conversation_thread')
         batch_op.drop_index(batch_op.f('ix_conversation_shop_id'))
+        batch_op.drop_index('ix_conversation_recent')
+        batch_op.drop_index('ix_conversation_waiting')
         batch_op.drop_index('ix_conversation_inbox')
         batch_op.drop_index(batch_op.f('ix_conversation_assignee_id'))
 

@@ -74,3 +74,13 @@ def test_commands_refuse_an_unmigrated_database(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("BALIE_DATA_DIR", str(tmp_path))
     with pytest.raises(SystemExit, match="balie migrate"):
         cli.main(["shop", "add", "Te Vroeg"])
+
+
+def test_serve_refuses_several_processes_without_postgres_and_redis(
+    env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "migrate")
+    monkeypatch.delenv("BALIE_REDIS_URL", raising=False)
+    expected = "SQLite" if env.database_url.startswith("sqlite") else "BALIE_REDIS_URL"
+    with pytest.raises(SystemExit, match=expected):
+        cli.main(["serve", "--workers", "2"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,11 @@ log = logging.getLogger(__name__)
 
 def register_channels(settings: Settings) -> None:
     channels.register("api", WebhookAdapter(timeout=settings.webhook_timeout_seconds))
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory `balie serve --workers N` hands to each uvicorn process."""
+    return create_app(config.load(), run_worker=os.environ.get("BALIE_EMBEDDED_WORKER", "1") != "0")
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:

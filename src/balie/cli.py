@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -50,14 +51,30 @@ def cmd_serve(args: argparse.Namespace, settings: config.Settings) -> int:
     from balie.app import create_app
 
     _require_schema(settings)
-    app = create_app(settings, run_worker=not args.no_worker)
-    with transaction(app.state.context.factory) as session:
+    if args.workers < 1:
+        raise SystemExit("--workers must be at least 1")
+    if args.workers > 1 and settings.database_url.startswith("sqlite"):
+        raise SystemExit("--workers above 1 needs PostgreSQL (BALIE_DATABASE_URL): SQLite has one writer.")
+    if args.workers > 1 and not settings.redis_url:
+        raise SystemExit("--workers above 1 needs BALIE_REDIS_URL, so that live updates reach the agents "
+                         "connected to every process.")
+    with transaction(_factory(settings)) as session:
         login = demo.login_hint(session)
     print(f"Balie is running at http://{args.host}:{args.port}/  (API docs: /docs)", flush=True)
     if login:
         print(f"Demo login: {login[0]}  password: {login[1]}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                proxy_headers=False, server_header=False)
+    options = {"host": args.host, "port": args.port, "log_level": args.log_level, "server_header": False,
+               # Behind a reverse proxy on this machine, trust its X-Forwarded-For / -Proto, so
+               # cookies get Secure and the login limit counts per real client.
+               "proxy_headers": args.proxy_headers, "forwarded_allow_ips": "127.0.0.1"}
+    if args.workers == 1:
+        uvicorn.run(create_app(settings, run_worker=not args.no_worker), **options)
+    else:
+        # Each process builds its own app from the environment; background work runs in
+        # every process unless --no-worker (claims in the database keep that safe).
+        os.environ["BALIE_EMBEDDED_WORKER"] = "0" if args.no_worker else "1"
+        uvicorn.run("balie.app:app_from_environment", factory=True, workers=args.workers,
+                    **options)
     return 0
 
 
@@ -149,6 +166,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-worker", action="store_true", help="leave background work to `balie worker`")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="web processes (uses every core; above 1 needs BALIE_REDIS_URL)")
+    serve.add_argument("--proxy-headers", action="store_true",
+                       help="trust X-Forwarded-For/-Proto from a reverse proxy on 127.0.0.1")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(handler=cmd_serve)
 

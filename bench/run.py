@@ -184,9 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             meta["background_cpu_pct_per_scenario"][scenario] = wait_quiet(args.wait_quiet)
         try:
             if scenario == "ingest":
-                databases = ("sqlite", "postgresql", "postgresql+redis")
-                results["ingest"] = ingest.run(quick=args.quick, profile=args.profile, redis_url=args.redis,
-                                               databases=databases)
+                results["ingest"] = ingest.run(quick=args.quick, profile=args.profile, redis_url=args.redis)
             elif scenario == "inbox":
                 results["inbox"] = inbox.run(quick=args.quick)
             else:

@@ -118,9 +118,10 @@ class Tenant:
 class Server:
     """`balie serve` as a child process; start-up is timed to the first 200 on /healthz."""
 
-    def __init__(self, db: Database, *, worker: bool = False) -> None:
+    def __init__(self, db: Database, *, worker: bool = False, workers: int = 1) -> None:
         self.db = db
         self.worker = worker
+        self.workers = workers
         self.port = free_port()
         self.host = "127.0.0.1"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -136,6 +137,8 @@ class Server:
         args = [*BALIE, "serve", "--host", self.host, "--port", str(self.port), "--log-level", "warning"]
         if not self.worker:
             args.append("--no-worker")
+        if self.workers > 1:
+            args += ["--workers", str(self.workers)]
         with self.log_path.open("wb") as log:
             started = time.perf_counter()
             self.proc = subprocess.Popen(args, env=self.db.env(), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import phonenumbers
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from balie import clock
@@ -66,37 +66,42 @@ def identities(session: Session, *, shop_id: int, customer_id: int) -> list[Iden
 
 
 def resolve(
-    session: Session, *, shop_id: int, refs: list[IdentityRef], name: str = ""
+    session: Session, *, shop_id: int, refs: list[IdentityRef], name: str = "", lock: bool = False
 ) -> Customer:
-    """The customer these identities belong to: found, created, or several merged into one."""
+    """The customer these identities belong to: found, created, or several merged into one.
+
+    With `lock`, PostgreSQL locks the customers found until commit, so that one customer's
+    messages are threaded one at a time (ingest's hot path: one query finds and locks)."""
     if not refs:
         raise Invalid("a customer needs at least one identity (email, phone, external_id, ...)")
-    found: list[Identity] = []
-    for ref in refs:
-        identity = session.scalars(
-            scoped(Identity, shop_id).where(Identity.kind == ref.kind, Identity.value == ref.value)
-        ).first()
-        if identity is not None:
-            found.append(identity)
-    customer_ids = sorted({identity.customer_id for identity in found})
-    if not customer_ids:
+    query = (
+        select(Identity.kind, Identity.value, Customer)
+        .join(Customer, Customer.id == Identity.customer_id)
+        .where(Identity.shop_id == shop_id, tuple_(Identity.kind, Identity.value).in_(
+            [(ref.kind, ref.value) for ref in refs]))
+        .order_by(Customer.id)
+    )
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Customer)
+    rows = session.execute(query).all()
+    known = {(row.kind, row.value) for row in rows}
+    customers = list({row.Customer.id: row.Customer for row in rows}.values())
+    if not customers:
         customer = Customer(shop_id=shop_id, name=name.strip()[:200])
         session.add(customer)
         session.flush()
     else:
-        customer = get(session, shop_id=shop_id, customer_id=customer_ids[0])
-        for other_id in customer_ids[1:]:
-            other = get(session, shop_id=shop_id, customer_id=other_id)
-            if other.id != customer.id:
-                merge(session, shop_id=shop_id, survivor=customer, other=other, actor_agent_id=None,
-                      reason="a message carried identities of both")
+        customer = customers[0]  # the oldest survives a merge
+        for other in customers[1:]:
+            merge(session, shop_id=shop_id, survivor=customer, other=other, actor_agent_id=None,
+                  reason="a message carried identities of both")
         if name and not customer.name:
             customer.name = name.strip()[:200]
-    known = {(identity.kind, identity.value) for identity in found}
-    for ref in refs:
-        if (ref.kind, ref.value) not in known:
-            session.add(Identity(shop_id=shop_id, customer_id=customer.id, kind=ref.kind, value=ref.value))
-    session.flush()
+    new = [Identity(shop_id=shop_id, customer_id=customer.id, kind=ref.kind, value=ref.value)
+           for ref in refs if (ref.kind, ref.value) not in known]
+    if new:
+        session.add_all(new)
+        session.flush()
     return customer
 
 

@@ -15,6 +15,7 @@ from balie.canned import service as canned_service
 from balie.conversations import service as conversation_service
 from balie.conversations.ingest import InboundMessage, ingest
 from balie.conversations.models import Conversation, Message
+from balie.customers.models import Customer
 from balie.customers.service import IdentityRef, normalise
 from balie.security import verify_password
 from balie.shops import service as shop_service
@@ -115,6 +116,8 @@ def seed(session: Session) -> tuple[str, str]:
                 conversation.waiting_since = min(conversation.waiting_since, when)
             if conversation.created_at > when:
                 conversation.created_at = when
+            customer = session.get_one(Customer, conversation.customer_id)
+            customer.created_at = min(customer.created_at, when)
         changes = conversation_service.Changes(
             tags=tags, priority=priority,
             assignee_id=admin.id if index in (1, 3) else None,

@@ -108,7 +108,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    # The tests' webhook receivers listen on loopback.
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, webhook_allow_private=True)
 
 
 @pytest.fixture

@@ -48,3 +48,21 @@ def test_two_processes_share_live_updates(tmp_path: Path, redis_url: str) -> Non
         kind, data = next(events)  # a read timeout (10 s) fails the test instead of hanging
         assert kind == "message.created"
         assert data["conversation_id"] == posted.json()["conversation_id"]
+
+
+def test_open_event_streams_do_not_hold_database_connections(tmp_path: Path, database_url: str) -> None:
+    """Streams last for hours; if each kept a pooled connection, a few dozen of them would
+    stop every other request (the pool holds 30 on PostgreSQL)."""
+    from contextlib import ExitStack
+
+    env = {"BALIE_DATA_DIR": str(tmp_path / "data"), "BALIE_DATABASE_URL": database_url}
+    balie("shop", "add", "Veel Tabbladen", env=env)
+    balie("agent", "add", "tabs@example.nl", "--shop", "1", env=env)
+    headers = {"Authorization": "Bearer " + balie("token", "create", "--shop", "1", "--agent", "tabs@example.nl",
+                                                  env=env).strip()}
+    with serving(env, "--no-worker") as server, httpx.Client(timeout=httpx.Timeout(10.0)) as client, \
+            ExitStack() as streams:
+        for _ in range(35):
+            stream = streams.enter_context(client.stream("GET", f"{server.url}/api/v1/events", headers=headers))
+            assert next(read_events(stream))[0] == "ready"
+        assert client.get(f"{server.url}/api/v1/shop", headers=headers).status_code == 200

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 
 def register_channels(settings: Settings) -> None:
-    channels.register("api", WebhookAdapter(timeout=settings.webhook_timeout_seconds))
+    channels.register("api", WebhookAdapter(timeout=settings.webhook_timeout_seconds,
+                                            allow_private=settings.webhook_allow_private))
 
 
 def app_from_environment() -> FastAPI:

@@ -27,7 +27,9 @@ class Settings:
     # A resolved conversation reopens when the customer writes again within this window.
     reopen_window_days: int = 7
     max_request_bytes: int = 2 * 1024 * 1024
-    max_text_bytes: int = 1024 * 1024
+    # Webhooks to loopback / private addresses: off, so a shop cannot make Balie call into
+    # its own network; on for a receiver on the same machine or LAN (and for tests).
+    webhook_allow_private: bool = False
     webhook_timeout_seconds: float = 10.0
     dispatch_max_attempts: int = 8
     login_max_failures: int = 5
@@ -53,6 +55,7 @@ def load() -> Settings:
         max_request_bytes=_int("BALIE_MAX_REQUEST_BYTES", 2 * 1024 * 1024),
         dispatch_max_attempts=_int("BALIE_DISPATCH_MAX_ATTEMPTS", 8),
         default_language=os.environ.get("BALIE_LANGUAGE", "nl"),
+        webhook_allow_private=os.environ.get("BALIE_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
     )
 
 

@@ -11,6 +11,8 @@ class Limiter(Protocol):
     def hit(self, key: str, window_seconds: int) -> int: ...
     def count(self, key: str) -> int: ...
     def reset(self, key: str) -> None: ...
+    def release(self, key: str) -> None:
+        """Give one counted attempt back (it turned out to be a success)."""
 
 
 class MemoryLimiter:
@@ -41,6 +43,12 @@ class MemoryLimiter:
         with self._lock:
             self._hits.pop(key, None)
 
+    def release(self, key: str) -> None:
+        with self._lock:
+            hits = self._live(key)
+            if hits:
+                hits.pop()
+
 
 class RedisLimiter:
     def __init__(self, url: str, prefix: str = "balie") -> None:
@@ -63,6 +71,9 @@ class RedisLimiter:
 
     def reset(self, key: str) -> None:
         self._redis.delete(self.prefix + key)
+
+    def release(self, key: str) -> None:
+        self._redis.decr(self.prefix + key)
 
 
 def make_limiter(redis_url: str | None, prefix: str = "balie") -> Limiter:

@@ -47,3 +47,18 @@ def test_merge_errors(client: TestClient, tenant: Tenant, other_tenant: Tenant) 
     assert client.post(url, headers=tenant.headers, json={"other_id": "x"}).status_code == 422
     assert client.post(url, headers=tenant.headers, json={}).status_code == 422
     assert client.get(f"/api/v1/customers/{theirs['customer_id']}", headers=other_tenant.headers).status_code == 200
+
+
+def test_identity_left_on_a_merged_customer_leads_to_the_survivor(
+    client: TestClient, tenant: Tenant, factory: sessionmaker[Session]
+) -> None:
+    """What a message threaded during a merge can leave behind: an identity on the absorbed customer."""
+    from balie.customers.models import Customer, Identity
+
+    kept = post_message(client, tenant, customer={"email": "blijft@example.nl"})
+    gone = post_message(client, tenant, customer={"email": "weg@example.nl"})
+    with factory() as session, session.begin():
+        session.get_one(Customer, gone["customer_id"]).merged_into_id = kept["customer_id"]
+        assert session.scalars(select(Identity).where(Identity.value == "weg@example.nl")).one()
+    later = post_message(client, tenant, customer={"email": "weg@example.nl"}, text="weer ik")
+    assert later["customer_id"] == kept["customer_id"]

@@ -33,7 +33,7 @@ class Site:
 
 
 def make_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {"BALIE_DATA_DIR": str(tmp_path / "data"),
+    return {"BALIE_DATA_DIR": str(tmp_path / "data"), "BALIE_WEBHOOK_ALLOW_PRIVATE": "1",
             "BALIE_DATABASE_URL": f"sqlite:///{tmp_path / 'balie.db'}", **extra}
 
 

@@ -137,3 +137,36 @@ def test_a_claimed_entry_is_not_delivered_by_a_second_worker(
         assert entry.attempts == 2 and entry.status == "sent"
         session.execute(update(OutboxEntry).values(locked_until=None))
     assert dispatcher.dispatch_once(factory) == []
+
+
+def test_a_worker_whose_lease_ran_out_cannot_undo_the_next_ones_outcome(
+    client: TestClient, shop: Tenant, receiver: Receiver, factory: sessionmaker[Session],
+    frozen_clock: clock.FrozenClock,
+) -> None:
+    reply(client, shop)
+    with factory() as session, session.begin():
+        (entry_id,) = dispatcher._claim(session, 10)  # worker A: claim 1, then stuck for too long
+    frozen_clock.advance(seconds=dispatcher.LEASE.total_seconds() + 1)
+    assert [o.status for o in dispatcher.dispatch_once(factory)] == ["sent"]  # worker B: claim 2
+    with factory() as session, session.begin():  # A finally comes back with a timeout
+        assert dispatcher._record(session, entry_id, 1, "retry", "timed out", 8) is None
+    with factory() as session:
+        assert session.get_one(OutboxEntry, entry_id).status == "sent"
+    frozen_clock.advance(hours=2)
+    assert dispatcher.dispatch_once(factory) == []
+    assert len(receiver.received) == 1
+
+
+def test_an_entry_that_keeps_killing_its_worker_is_given_up(
+    client: TestClient, shop: Tenant, receiver: Receiver, factory: sessionmaker[Session],
+    frozen_clock: clock.FrozenClock,
+) -> None:
+    conversation_id, message_id = reply(client, shop)
+    for _ in range(3):  # three workers die while delivering it
+        with factory() as session, session.begin():
+            dispatcher._claim(session, 10)
+        frozen_clock.advance(seconds=dispatcher.LEASE.total_seconds() + 1)
+    assert [o.status for o in dispatcher.dispatch_once(factory, max_attempts=3)] == ["failed"]
+    assert receiver.received == []
+    state = message_state(client, shop, conversation_id, message_id)
+    assert state["delivery_state"] == "failed" and "interrupted" in str(state["delivery_error"])

@@ -88,6 +88,8 @@ def shops_of(session: Session, agent_id: int) -> list[tuple[Shop, str]]:
 
 
 def actor(session: Session, *, agent_id: int, shop_id: int) -> Actor:
+    if not (1 <= agent_id <= 2**63 - 1 and 1 <= shop_id <= 2**63 - 1):
+        raise Unauthorized("this agent does not work in this shop")
     row = session.execute(
         select(Agent, Membership.role)
         .join(Membership, Membership.agent_id == Agent.id)
@@ -110,6 +112,8 @@ def members(session: Session, shop_id: int) -> list[Agent]:
 
 
 def member(session: Session, *, shop_id: int, agent_id: int) -> Agent:
+    if not 1 <= agent_id <= 2**63 - 1:
+        raise NotFound(f"agent {agent_id} not found in this shop")
     agent = session.scalars(
         select(Agent)
         .join(Membership, Membership.agent_id == Agent.id)

@@ -16,12 +16,12 @@ from balie import clock, text
 from balie.conversations.models import CHANNELS, Attachment, Conversation, Message
 from balie.customers import service as customer_service
 from balie.customers.service import IdentityRef
-from balie.errors import Invalid, TooLarge
+from balie.errors import Invalid
 from balie.events import Event, publish_on_commit
+from balie.inputs import check_line, check_text
 from balie.shops.models import Shop
 from balie.storage import FileStore
 
-MAX_TEXT_BYTES = 1024 * 1024
 MAX_SUBJECT = 500
 DEFAULT_REOPEN_DAYS = 7
 ACTIVE = ("open", "pending", "snoozed")
@@ -53,13 +53,6 @@ class IngestResult:
     message_id: int
     customer_id: int
     created: bool
-
-
-def check_text(value: str, what: str = "text") -> None:
-    if len(value) > MAX_TEXT_BYTES or len(value.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
-        raise TooLarge(f"{what} is larger than {MAX_TEXT_BYTES // 1024} KiB", code="text_too_large")
-    if "\x00" in value:
-        raise Invalid(f"{what} contains a NUL character", code="invalid_text")
 
 
 def find_duplicate(session: Session, inbound: InboundMessage) -> IngestResult | None:
@@ -95,6 +88,10 @@ def ingest(
     check_text(inbound.text)
     if inbound.html is not None:
         check_text(inbound.html, "html")
+    check_line(inbound.subject, "subject")
+    check_line(inbound.customer_name, "customer name")
+    if inbound.external_id is not None:
+        check_line(inbound.external_id, "external_id")
     duplicate = find_duplicate(session, inbound)
     if duplicate is not None:
         return duplicate

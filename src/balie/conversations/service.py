@@ -16,7 +16,6 @@ from balie import clock, text
 from balie.agents import service as agent_service
 from balie.agents.service import Actor
 from balie.audit import service as audit_service
-from balie.conversations.ingest import check_text
 from balie.conversations.models import (
     CHANNELS,
     PRIORITIES,
@@ -30,9 +29,11 @@ from balie.customers.models import Customer, Identity
 from balie.db import get_scoped, scoped
 from balie.errors import Invalid
 from balie.events import Event, publish_on_commit
+from balie.inputs import check_line, check_text, parse_id, valid_id
 from balie.outbox import service as outbox_service
 
 PAGE_SIZE = 25
+MAX_SNOOZE = dt.timedelta(days=366)
 MAX_PAGE_SIZE = 100
 SORTS = ("recent", "waiting")
 
@@ -75,7 +76,7 @@ def _decode_cursor(cursor: str, *, nullable: bool = False) -> tuple[dt.datetime 
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key, row_id = json.loads(raw)
-        if not isinstance(row_id, int) or isinstance(row_id, bool):
+        if not isinstance(row_id, int) or isinstance(row_id, bool) or not valid_id(row_id):
             raise ValueError
         if key is None and nullable:
             return None, row_id
@@ -99,8 +100,8 @@ def _apply_filters(
             query = query.where(Conversation.assignee_id == actor.agent_id)
         elif filters.assignee == "none":
             query = query.where(Conversation.assignee_id.is_(None))
-        elif filters.assignee.isdigit():
-            query = query.where(Conversation.assignee_id == int(filters.assignee))
+        elif (agent_id := parse_id(filters.assignee)) is not None:
+            query = query.where(Conversation.assignee_id == agent_id)
         else:
             raise Invalid("assignee must be me, none or an agent id", code="invalid_filter")
     if filters.channel:
@@ -108,6 +109,7 @@ def _apply_filters(
             raise Invalid(f"channel must be one of {', '.join(CHANNELS)}", code="invalid_filter")
         query = query.where(Conversation.channel == filters.channel)
     if filters.tag:
+        check_line(filters.tag, "tag")
         query = query.where(
             exists().where(
                 ConversationTag.shop_id == shop_id,
@@ -116,11 +118,13 @@ def _apply_filters(
             )
         )
     if filters.customer_id is not None:
+        if not valid_id(filters.customer_id):
+            raise Invalid("customer_id is not an id", code="invalid_filter")
         query = query.where(Conversation.customer_id == filters.customer_id)
     if filters.query and filters.query.strip():
-        needle = filters.query.strip()[:200]
-        if needle.startswith("#") and needle[1:].isdigit():
-            return query.where(Conversation.id == int(needle[1:]))
+        needle = check_line(filters.query.strip()[:200], "search")
+        if needle.startswith("#") and (number := parse_id(needle)) is not None:
+            return query.where(Conversation.id == number)
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
             or_(
@@ -235,7 +239,7 @@ class Changes:
 def normalise_tags(tags: list[str]) -> list[str]:
     clean: list[str] = []
     for tag in tags:
-        value = "-".join(tag.strip().lower().split())
+        value = "-".join(check_line(tag, "tag").strip().lower().split())
         if not value:
             continue
         if len(value) > 64:
@@ -268,6 +272,8 @@ def update(session: Session, actor: Actor, conversation_id: int, changes: Change
                           code="invalid_snooze")
         if changes.snoozed_until <= now:
             raise Invalid("snooze_until must be in the future", code="invalid_snooze")
+        if changes.snoozed_until > now + MAX_SNOOZE:
+            raise Invalid("snooze_until is at most a year ahead", code="invalid_snooze")
         if changes.status not in (None, "snoozed"):
             raise Invalid("snooze_until goes with status snoozed", code="invalid_snooze")
         conversation.status = "snoozed"

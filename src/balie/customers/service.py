@@ -15,6 +15,7 @@ from balie.customers.models import IDENTITY_KINDS, Customer, Identity
 from balie.db import get_scoped, scoped
 from balie.errors import Invalid
 from balie.events import Event, publish_on_commit
+from balie.inputs import check_line
 
 DEFAULT_PHONE_REGION = "NL"
 
@@ -29,7 +30,7 @@ def normalise(kind: str, value: str) -> IdentityRef:
     """One spelling per identity, so the same person is always found again."""
     if kind not in IDENTITY_KINDS:
         raise Invalid(f"unknown identity kind {kind!r}")
-    value = value.strip()
+    value = check_line(value, kind).strip()
     if not value:
         raise Invalid(f"empty {kind}")
     if len(value) > 320:
@@ -85,7 +86,10 @@ def resolve(
         query = query.with_for_update(of=Customer)
     rows = session.execute(query).all()
     known = {(row.kind, row.value) for row in rows}
-    customers = list({row.Customer.id: row.Customer for row in rows}.values())
+    # A customer merged away while we waited for its lock leads to the one it became.
+    found = [row.Customer if row.Customer.merged_into_id is None
+             else get(session, shop_id=shop_id, customer_id=row.Customer.id) for row in rows]
+    customers = sorted({customer.id: customer for customer in found}.values(), key=lambda c: c.id)
     if not customers:
         customer = Customer(shop_id=shop_id, name=name.strip()[:200])
         session.add(customer)
@@ -117,6 +121,11 @@ def merge(
     """Move everything of `other` onto `survivor`; `other` stays as a pointer to it."""
     if survivor.id == other.id:
         raise Invalid("a customer cannot be merged with itself")
+    if session.get_bind().dialect.name == "postgresql":
+        # Waits for messages being threaded to either customer, so that what they add moves too.
+        session.execute(select(Customer.id).where(Customer.id.in_(sorted((survivor.id, other.id))))
+                        .order_by(Customer.id).with_for_update())
+        session.refresh(other)
     if other.merged_into_id is not None:
         raise Invalid(f"customer {other.id} was already merged into {other.merged_into_id}")
     moved_identities = session.execute(

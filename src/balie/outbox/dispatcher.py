@@ -90,7 +90,20 @@ def _delivery(session: Session, entry: OutboxEntry) -> Delivery:
     )
 
 
-def _record(session: Session, entry: OutboxEntry, status: str, error: str | None, max_attempts: int) -> str:
+def _record(
+    session: Session, entry_id: int, claim: int, status: str, error: str | None, max_attempts: int
+) -> str | None:
+    """Writes the outcome, unless our claim was lost meanwhile (our lease ran out and another
+    worker took the entry): then that worker's outcome counts and ours is dropped (None)."""
+    query = select(OutboxEntry).where(
+        OutboxEntry.id == entry_id, OutboxEntry.status == "sending", OutboxEntry.attempts == claim
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    entry = session.scalars(query).first()
+    if entry is None:
+        log.warning("outbox entry %s: claim %s was taken over; outcome %s dropped", entry_id, claim, status)
+        return None
     now = clock.now()
     message = session.get_one(Message, entry.message_id)
     if status == "sent":
@@ -122,9 +135,13 @@ def dispatch_once(factory: sessionmaker[Session], *, limit: int = 50, max_attemp
             entry = session.get_one(OutboxEntry, entry_id)
             delivery = _delivery(session, entry)
             session.expunge_all()  # nothing is held open while we talk to the outside world
+        claim = entry.attempts  # our claim; a later one (after our lease ran out) is another number
         adapter = adapter_for(entry.channel)
         result, error = "sent", None
         try:
+            if entry.attempts > max_attempts:
+                # Claimed again and again without an outcome: each time a worker died delivering it.
+                raise PermanentFailure("gave up: delivery was interrupted on every attempt")
             if adapter is None:
                 raise PermanentFailure(f"the {entry.channel} channel cannot send messages yet")
             adapter.deliver(delivery)
@@ -136,7 +153,7 @@ def dispatch_once(factory: sessionmaker[Session], *, limit: int = 50, max_attemp
             log.exception("adapter for %s crashed", entry.channel)
             result, error = "retry", f"internal error: {failure.__class__.__name__}"[:1000]
         with factory() as session, session.begin():
-            entry = session.get_one(OutboxEntry, entry_id)
-            status = _record(session, entry, result, error, max_attempts)
-        outcomes.append(Outcome(entry_id, status, error))
+            status = _record(session, entry_id, claim, result, error, max_attempts)
+        if status is not None:
+            outcomes.append(Outcome(entry_id, status, error))
     return outcomes

@@ -10,7 +10,7 @@ from balie.errors import Forbidden
 from balie.shops import service
 from balie.shops.models import Shop
 from balie.shops.schemas import ShopOut, ShopPatch
-from balie.web.deps import DB, ApiActor
+from balie.web.deps import DB, ApiActor, Ctx
 
 router = APIRouter(prefix="/api/v1", tags=["shop"])
 
@@ -29,7 +29,7 @@ def get_shop(db: DB, actor: ApiActor) -> ShopOut:
 
 
 @router.patch("/shop", response_model=ShopOut)
-def patch_shop(body: ShopPatch, db: DB, actor: ApiActor) -> ShopOut:
+def patch_shop(body: ShopPatch, db: DB, actor: ApiActor, context: Ctx) -> ShopOut:
     """Admins only. `"webhook_url": null` switches webhook delivery off."""
     if not actor.is_admin:
         raise Forbidden("only a shop admin can change its settings")
@@ -41,7 +41,10 @@ def patch_shop(body: ShopPatch, db: DB, actor: ApiActor) -> ShopOut:
     if body.language is not None:
         shop.language = body.language
     if "webhook_url" in given:
-        shop.webhook_url = service.validate_webhook_url(body.webhook_url) if body.webhook_url else None
+        shop.webhook_url = (
+            service.validate_webhook_url(body.webhook_url, allow_private=context.settings.webhook_allow_private)
+            if body.webhook_url else None
+        )
     if "reopen_window_days" in given:
         shop.reopen_window_days = body.reopen_window_days
     changed = {key: [before[key], getattr(shop, key)] for key in given if before[key] != getattr(shop, key)}

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from balie import netguard
 from balie.errors import Invalid, NotFound
 from balie.shops.models import Shop
 
@@ -51,8 +52,11 @@ def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Shop)) or 0
 
 
-def validate_webhook_url(url: str) -> str:
+def validate_webhook_url(url: str, *, allow_private: bool = False) -> str:
     parsed = urlsplit(url.strip())
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise Invalid("webhook_url must be an http or https URL", code="invalid_webhook_url")
+    problem = None if allow_private else netguard.private_target(url.strip())
+    if problem:
+        raise Invalid(f"webhook_url is not allowed: {problem}", code="invalid_webhook_url")
     return url.strip()

@@ -20,6 +20,7 @@ from balie.conversations import service as conversation_service
 from balie.conversations.service import Changes
 from balie.customers import service as customer_service
 from balie.errors import BalieError, Invalid, NotFound
+from balie.inputs import parse_id
 from balie.ui import pages
 from balie.ui.auth import CheckedAgent, Signed
 from balie.ui.i18n import SHOP_ZONE
@@ -100,8 +101,8 @@ def changes_from_form(signed: Signed, *, status: str | None, assignee: str | Non
             changes.unassign = True
         elif assignee == "me":
             changes.assignee_id = signed.actor.agent_id
-        elif assignee.isdigit():
-            changes.assignee_id = int(assignee)
+        elif (agent_id := parse_id(assignee)) is not None:
+            changes.assignee_id = agent_id
         else:
             raise Invalid("assignee must be me, none or an agent id", code="invalid_form")
     if tags is not None:
@@ -144,12 +145,12 @@ def merge(
     lang = pages.language(request)
     conversation = conversation_service.get(db, actor, conversation_id)  # another shop's: 404
     survivor = customer_service.get(db, shop_id=actor.shop_id, customer_id=conversation.customer_id)
-    wanted = other_id.strip().lstrip("#")
+    wanted = parse_id(other_id)
     try:
-        if not wanted.isdigit():
+        if wanted is None:
             raise Invalid(lang.gettext("Enter the number of the other customer, for example 42."))
         try:
-            other = customer_service.get(db, shop_id=actor.shop_id, customer_id=int(wanted))
+            other = customer_service.get(db, shop_id=actor.shop_id, customer_id=wanted)
         except NotFound:
             raise Invalid(lang.gettext("There is no customer with that number in this shop.")) from None
         if other.id == survivor.id:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from balie.agents import service as agent_service
+from balie.inputs import parse_id
 from balie.ui import pages
 from balie.ui.auth import Agent, Signed
 from balie.ui.listing import ListQuery, list_context
@@ -93,6 +94,5 @@ def conversation_partial(request: Request, conversation_id: int, db: DB, signed:
 
 
 def _open_id(request: Request) -> int | None:
-    value = request.query_params.get("open", "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.query_params.get("open", ""))
 

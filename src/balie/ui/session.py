@@ -74,7 +74,10 @@ def login(
     context = request.app.state.context
     settings = context.settings
     keys = _limit_keys(request, email)
-    if any(context.limiter.count(key) >= settings.login_max_failures for key in keys):
+    # Counted before the password is checked, so that attempts made at the same moment
+    # cannot all slip under the limit; a successful login gives its count back below.
+    attempts = [context.limiter.hit(key, settings.login_window_seconds) for key in keys]
+    if any(count > settings.login_max_failures for count in attempts):
         minutes = max(1, settings.login_window_seconds // 60)
         message = lang.ngettext(
             "Too many failed attempts. Wait %(num)d minute and try again.",
@@ -84,8 +87,6 @@ def login(
     try:
         agent = agent_service.authenticate(db, email=email, password=password)
     except Unauthorized:
-        for key in keys:
-            context.limiter.hit(key, settings.login_window_seconds)
         return _login_page(request, next_url=pages.safe_next(next_url, ""), email=email, status=401,
                            error=lang.gettext("Wrong e-mail address or password."))
     try:
@@ -95,6 +96,8 @@ def login(
                            error=lang.gettext("Your account does not work in any shop yet."))
     db.commit()
     context.limiter.reset(keys[0])
+    for key in keys[1:]:
+        context.limiter.release(key)
     response = pages.redirect(pages.safe_next(next_url))
     set_cookie(request, response, SESSION_COOKIE, token, max_age=settings.session_days * 24 * 3600)
     clear_cookie(request, response, LOGIN_CSRF_COOKIE)

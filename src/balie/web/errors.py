@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from balie.errors import BalieError
@@ -49,6 +50,12 @@ def install(app: FastAPI) -> None:
             for item in errors[:50]
         ]
         return error_response(422, "validation_error", detail, fields=fields)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def data_error(_request: Request, error: Exception) -> JSONResponse:
+        # Last line of defence: the database refused a value that no check above caught.
+        return error_response(400, "invalid_value", "a value in the request cannot be stored or looked up")
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, error: HTTPException) -> JSONResponse:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from balie.events import Bus, Event
-from balie.web.deps import ApiActor
+from balie.web.deps import DB, ApiActor
 
 HEARTBEAT_SECONDS = 15.0
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -58,7 +58,8 @@ def sse_response(request: Request, bus: Bus, shop_id: int) -> StreamingResponse:
 
 
 @router.get("/events", response_class=StreamingResponse)
-def events(request: Request, actor: ApiActor) -> StreamingResponse:
+def events(request: Request, actor: ApiActor, db: DB) -> StreamingResponse:
     """Server-sent events for the token's shop: message.created, conversation.updated,
     customer.merged, message.delivery."""
+    db.close()  # a stream lasts hours: it must not hold one of the pool's connections
     return sse_response(request, request.app.state.context.bus, actor.shop_id)

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
 
-from balie import security
+from balie import clock, netguard, security
 from balie.channels.base import Delivery, PermanentFailure, TemporaryFailure
 
 RETRY_STATUSES = {408, 409, 425, 429}
 
 
 class WebhookAdapter:
-    def __init__(self, timeout: float = 10.0, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, timeout: float = 10.0, *, allow_private: bool = False) -> None:
         self.timeout = timeout
-        self.transport = transport
+        self.allow_private = allow_private
 
     def deliver(self, delivery: Delivery) -> None:
         shop = delivery.shop
         if not shop.webhook_url:
             raise PermanentFailure("no webhook URL configured for the API channel")
+        # Checked again at delivery: the name may resolve elsewhere than when it was saved.
+        problem = None if self.allow_private else netguard.private_target(shop.webhook_url)
+        if problem:
+            raise PermanentFailure(f"webhook refused: {problem}")
         body = json.dumps(payload(delivery), separators=(",", ":")).encode()
-        timestamp = str(int(time.time()))
+        timestamp = str(int(clock.now().timestamp()))
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Balie-Webhook/1",
@@ -32,7 +35,7 @@ class WebhookAdapter:
             "X-Balie-Signature": security.sign(shop.webhook_secret, body, timestamp),
         }
         try:
-            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
+            with httpx.Client(timeout=self.timeout) as client:
                 response = client.post(shop.webhook_url, content=body, headers=headers)
         except httpx.HTTPError as error:
             raise TemporaryFailure(f"webhook unreachable: {error.__class__.__name__}: {error}") from error

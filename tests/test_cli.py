@@ -84,3 +84,15 @@ def test_serve_refuses_several_processes_without_postgres_and_redis(
     expected = "SQLite" if env.database_url.startswith("sqlite") else "BALIE_REDIS_URL"
     with pytest.raises(SystemExit, match=expected):
         cli.main(["serve", "--workers", "2"])
+
+
+def test_mailbox_add(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "migrate")
+    run(capsys, "shop", "add", "Mailwinkel")
+    out = run(capsys, "mailbox", "add", "Support@Mailwinkel.example", "--shop", "Mailwinkel",
+              "--imap", "imaps://support%40mailwinkel.example:geheim@imap.mailwinkel.example/INBOX")
+    assert re.fullmatch(r"\d+ support@mailwinkel\.example shop \d+ imap\n", out), out
+    assert cli.main(["mailbox", "add", "support@mailwinkel.example", "--shop", "Mailwinkel"]) == 2
+    assert "already a support address" in capsys.readouterr().err
+    assert cli.main(["mailbox", "add", "x@y.example", "--shop", "Mailwinkel", "--imap", "ftp://h"]) == 2
+    assert "IMAP URL must look like" in capsys.readouterr().err

@@ -158,6 +158,18 @@ def cmd_token_create(args: argparse.Namespace, settings: config.Settings) -> int
     return 0
 
 
+def cmd_mailbox_add(args: argparse.Namespace, settings: config.Settings) -> int:
+    from balie.channels.email import service as mailbox_service
+
+    _require_schema(settings)
+    with transaction(_factory(settings)) as session:
+        shop = shop_service.find(session, args.shop)
+        mailbox = mailbox_service.create(session, shop_id=shop.id, address=args.address,
+                                         display_name=args.name or shop.name, imap_url=args.imap)
+        print(f"{mailbox.id} {mailbox.address} shop {shop.id}" + (" imap" if mailbox.polls_imap else ""))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="balie", description="Balie customer service for web shops.")
     sub = root.add_subparsers(dest="command", required=True)
@@ -196,6 +208,15 @@ def parser() -> argparse.ArgumentParser:
     agent_add.add_argument("--name")
     agent_add.add_argument("--password", help="default: a generated one, printed once")
     agent_add.set_defaults(handler=cmd_agent_add)
+
+    mailbox = sub.add_parser("mailbox", help="manage support e-mail addresses").add_subparsers(
+        dest="action", required=True)
+    mailbox_add = mailbox.add_parser("add", help="register a support address for a shop")
+    mailbox_add.add_argument("address")
+    mailbox_add.add_argument("--shop", required=True, help="shop id, public key or name")
+    mailbox_add.add_argument("--imap", help="poll an existing mailbox: imaps://user:password@host:993/INBOX")
+    mailbox_add.add_argument("--name", help="display name on outgoing mail (default: the shop's name)")
+    mailbox_add.set_defaults(handler=cmd_mailbox_add)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
     token_create = token.add_parser("create", help="print a new API token (and nothing else)")

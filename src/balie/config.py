@@ -36,6 +36,13 @@ class Settings:
     login_window_seconds: int = 15 * 60
     session_days: int = 14
     default_language: str = "nl"
+    # E-mail: the built-in SMTP receiver ("host:port", "" switches it off), the install's
+    # default outbound relay (smtp[s]://user:pass@host:port), the largest mail accepted, and
+    # how many mails an hour one sender may send one address before the rest are held.
+    smtp_listen: str = "127.0.0.1:2525"
+    smtp_relay: str | None = None
+    mail_max_bytes: int = 25 * 1024 * 1024
+    mail_hold_per_hour: int = 20
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -55,6 +62,10 @@ def load() -> Settings:
         max_request_bytes=_int("BALIE_MAX_REQUEST_BYTES", 2 * 1024 * 1024),
         dispatch_max_attempts=_int("BALIE_DISPATCH_MAX_ATTEMPTS", 8),
         default_language=os.environ.get("BALIE_LANGUAGE", "nl"),
+        smtp_listen=os.environ.get("BALIE_SMTP_LISTEN", "127.0.0.1:2525"),
+        smtp_relay=os.environ.get("BALIE_SMTP_RELAY") or None,
+        mail_max_bytes=_int("BALIE_MAIL_MAX_BYTES", 25 * 1024 * 1024),
+        mail_hold_per_hour=_int("BALIE_MAIL_HOLD_PER_HOUR", 20),
         webhook_allow_private=os.environ.get("BALIE_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
     )
 

@@ -12,6 +12,7 @@ from balie import clock
 from balie.agents import service as agent_service
 from balie.agents.models import Agent
 from balie.canned import service as canned_service
+from balie.channels.email import service as mailbox_service
 from balie.conversations import service as conversation_service
 from balie.conversations.ingest import InboundMessage, ingest
 from balie.conversations.models import Conversation, Message
@@ -22,6 +23,7 @@ from balie.shops import service as shop_service
 
 DEMO_SHOP = "Demo Webwinkel"
 DEMO_ADMIN = "sanne@demo.balie.test"
+DEMO_MAILBOX = "support@demo.balie.test"
 DEMO_PASSWORD = "balie-demo"  # noqa: S105 - printed on every start; change it in production
 
 # channel, customer name, identities, subject, messages [(minutes ago, direction, text)], status, tags, priority
@@ -88,6 +90,7 @@ def seed(session: Session) -> tuple[str, str]:
     agent_service.add_to_shop(session, agent=colleague, shop=shop, role="agent")
     agent_service.create_team(session, shop_id=shop.id, name="Klantenservice",
                               agent_ids=[admin.id, colleague.id])
+    mailbox_service.create(session, shop_id=shop.id, address=DEMO_MAILBOX, display_name=DEMO_SHOP)
     for title, shortcut, body in CANNED:
         canned_service.create(session, shop_id=shop.id, title=title, shortcut=shortcut, body=body)
 

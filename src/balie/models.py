@@ -3,6 +3,7 @@
 from balie.agents.models import Agent, ApiToken, Membership, Team, TeamMember, WebSession
 from balie.audit.models import AuditEvent
 from balie.canned.models import CannedReply
+from balie.channels.email.models import Mailbox
 from balie.conversations.models import Attachment, Conversation, ConversationTag, Message
 from balie.customers.models import Customer, Identity
 from balie.db import Base
@@ -21,6 +22,7 @@ __all__ = [
     "ConversationTag",
     "Customer",
     "Identity",
+    "Mailbox",
     "Membership",
     "Message",
     "OutboxEntry",

@@ -150,3 +150,48 @@ def test_shop_reopen_window_setting_wins(
     with factory() as session, session.begin():
         assert ingest(session, inbound(tenant, "weer")).conversation_id != first.conversation_id
         assert ingest(session, inbound(tenant, "weer")).conversation_id != first.conversation_id
+
+
+def test_explicit_threading_follows_references_then_subject_number(
+    factory: sessionmaker[Session], tenant: Tenant
+) -> None:
+    def mail(text: str, **kwargs: object) -> InboundMessage:
+        return inbound(tenant, text, channel="email", explicit_threading=True, **kwargs)
+
+    with factory() as session, session.begin():
+        first = ingest(session, mail("Vraag een", external_id="<a@klant.nl>"))
+        other = ingest(session, mail("Vraag twee", external_id="<b@klant.nl>"))
+        assert other.conversation_id != first.conversation_id  # no reference: a new conversation
+        reply = ingest(session, mail("Antwoord op een", external_id="<c@klant.nl>",
+                                     references=["<c0@elders>", "<a@klant.nl>"]))
+        assert reply.conversation_id == first.conversation_id
+        by_number = ingest(session, mail("Over #2", external_id="<d@klant.nl>",
+                                         conversation_ref=other.conversation_id))
+        assert by_number.conversation_id == other.conversation_id
+
+
+def test_subject_number_of_another_customer_is_not_followed(factory: sessionmaker[Session], tenant: Tenant) -> None:
+    with factory() as session, session.begin():
+        theirs = ingest(session, inbound(tenant, "Van Anna", channel="email", explicit_threading=True,
+                                         identities=[normalise("email", "anna@example.nl")]))
+        mine = ingest(session, inbound(tenant, "Van Bob [#1]", channel="email", explicit_threading=True,
+                                       identities=[normalise("email", "bob@example.nl")],
+                                       conversation_ref=theirs.conversation_id))
+        assert mine.conversation_id != theirs.conversation_id
+
+
+def test_quiet_message_reopens_nothing(factory: sessionmaker[Session], tenant: Tenant) -> None:
+    with factory() as session, session.begin():
+        first = ingest(session, inbound(tenant, "Vraag", channel="email", explicit_threading=True,
+                                        external_id="<q1@klant.nl>"))
+        conversation = session.get_one(Conversation, first.conversation_id)
+        conversation.status, conversation.waiting_since, conversation.resolved_at = "resolved", None, clock.now()
+    with factory() as session, session.begin():
+        auto = ingest(session, inbound(tenant, "Ik ben afwezig", channel="email", explicit_threading=True,
+                                       external_id="<q2@klant.nl>", references=["<q1@klant.nl>"], quiet=True,
+                                       flags=["auto_reply"]))
+        assert auto.conversation_id == first.conversation_id
+    with factory() as session:
+        conversation = session.get_one(Conversation, first.conversation_id)
+        assert conversation.status == "resolved" and conversation.waiting_since is None
+        assert session.get_one(Message, auto.message_id).flags == "auto_reply"

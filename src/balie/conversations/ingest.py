@@ -45,6 +45,19 @@ class InboundMessage:
     customer_name: str = ""
     external_id: str | None = None
     files: list[InboundFile] = field(default_factory=list)
+    # E-mail: the whole body (text is only the new part), the raw source on disk, markers.
+    full_text: str | None = None
+    raw_path: str | None = None
+    flags: list[str] = field(default_factory=list)
+    # Channels that say which message they answer (e-mail's In-Reply-To / References, newest
+    # first) thread by that, then by a conversation number the customer kept ([#123] in a
+    # subject), else start a new conversation, instead of joining the customer's open one.
+    explicit_threading: bool = False
+    references: list[str] = field(default_factory=list)
+    conversation_ref: int | None = None
+    # An automatic message (out-of-office, bounce): stored and shown, but it reopens nothing
+    # and nobody is waiting for an answer to it.
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,8 @@ def ingest(
         insert(Message).values(
             shop_id=inbound.shop_id, conversation_id=conversation.id, direction="in",
             channel=inbound.channel, author_customer_id=customer.id, text=body_text, html=body_html,
-            external_id=inbound.external_id, created_at=now,
+            external_id=inbound.external_id, created_at=now, full_text=inbound.full_text,
+            raw_path=inbound.raw_path, flags=" ".join(inbound.flags),
         ).returning(Message.id)
     ).scalar_one()
     for inbound_file in inbound.files:
@@ -137,9 +151,9 @@ def ingest(
         # Incremented in SQL: two messages for one conversation at once must both count.
         "message_count": Conversation.message_count + 1,
     }
-    if conversation.waiting_since is None:
+    if conversation.waiting_since is None and not inbound.quiet:
         changes["waiting_since"] = now
-    if conversation.status in ("pending", "snoozed", "resolved"):
+    if conversation.status in ("pending", "snoozed", "resolved") and not inbound.quiet:
         changes.update(status="open", snoozed_until=None, resolved_at=None)
     session.execute(
         update(Conversation).where(Conversation.id == conversation.id).values(**changes),
@@ -179,6 +193,11 @@ def _thread(
     default_reopen_window: dt.timedelta | None,
 ) -> tuple[Conversation, bool]:
     """The customer's active conversation on this channel, a recently resolved one, or a new one."""
+    if inbound.explicit_threading:
+        answered = _answered_conversation(session, inbound, customer_id)
+        if answered is not None:
+            return answered, answered.status == "resolved" and not inbound.quiet
+        return _new_conversation(session, inbound, customer_id, now), False
     candidates = session.scalars(
         select(Conversation)
         .where(
@@ -199,6 +218,36 @@ def _thread(
         resolved_at = conversation.resolved_at or conversation.last_activity_at
         if now - resolved_at <= reopen_window:
             return conversation, True
+    return _new_conversation(session, inbound, customer_id, now), False
+
+
+def _answered_conversation(session: Session, inbound: InboundMessage, customer_id: int) -> Conversation | None:
+    """The conversation of the message this one answers; a closed conversation stays closed."""
+    if inbound.references:
+        row = session.execute(
+            select(Conversation)
+            .join(Message, Message.conversation_id == Conversation.id)
+            .where(Message.shop_id == inbound.shop_id, Message.channel == inbound.channel,
+                   Message.external_id.in_(inbound.references[:50]), Conversation.status != "closed")
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).scalars().first()
+        if row is not None:
+            return row
+    if inbound.conversation_ref is not None and 0 < inbound.conversation_ref < 2**63:
+        # Only the customer's own: a number in a subject is easy to guess.
+        return session.scalars(
+            select(Conversation).where(
+                Conversation.shop_id == inbound.shop_id, Conversation.id == inbound.conversation_ref,
+                Conversation.customer_id == customer_id, Conversation.status != "closed",
+            )
+        ).first()
+    return None
+
+
+def _new_conversation(
+    session: Session, inbound: InboundMessage, customer_id: int, now: dt.datetime
+) -> Conversation:
     conversation = Conversation(
         shop_id=inbound.shop_id,
         customer_id=customer_id,
@@ -210,4 +259,4 @@ def _thread(
     )
     session.add(conversation)
     session.flush()
-    return conversation, False
+    return conversation

@@ -95,7 +95,14 @@ class Message(ShopScoped, Base):
     text: Mapped[str] = mapped_column(Text, default="")
     # Sanitised with nh3 before it is stored; rendered as-is only after sanitising.
     html: Mapped[str | None] = mapped_column(Text, default=None)
+    # The channel's id for the message (for e-mail its Message-ID, in and out): dedupe and threading.
     external_id: Mapped[str | None] = mapped_column(String(500), default=None)
+    # E-mail keeps the whole body here; `text` is what the customer wrote this time.
+    full_text: Mapped[str | None] = mapped_column(Text, default=None)
+    # The raw source as received (an .eml under the data directory), when the channel has one.
+    raw_path: Mapped[str | None] = mapped_column(String(500), default=None)
+    # Space-separated markers: auto_reply, bounce, held, unparsable.
+    flags: Mapped[str] = mapped_column(String(200), default="", server_default="")
     delivery_state: Mapped[str | None] = mapped_column(String(16), default=None)
     delivery_error: Mapped[str | None] = mapped_column(String(1000), default=None)
     created_at: Mapped[dt.datetime] = created_at()

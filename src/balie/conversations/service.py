@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
@@ -372,6 +373,9 @@ def _add_agent_message(
         text=body,
         html=text.text_to_html(body),
         delivery_state="queued" if direction == "out" else None,
+        # Our own id for what we send (for e-mail: its Message-ID), known before it goes out,
+        # so that the customer's answer threads back here whenever it comes.
+        external_id=f"<{secrets.token_hex(16)}@{conversation.channel}.balie>" if direction == "out" else None,
         created_at=now,
     )
     session.add(message)

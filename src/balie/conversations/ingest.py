@@ -46,6 +46,7 @@ class InboundMessage:
     external_id: str | None = None
     files: list[InboundFile] = field(default_factory=list)
     # E-mail: the whole body (text is only the new part), the raw source on disk, markers.
+    channel_address: str | None = None  # the shop's address it came in on (a support address)
     full_text: str | None = None
     raw_path: str | None = None
     flags: list[str] = field(default_factory=list)
@@ -252,6 +253,7 @@ def _new_conversation(
         shop_id=inbound.shop_id,
         customer_id=customer_id,
         channel=inbound.channel,
+        channel_address=inbound.channel_address,
         subject=(inbound.subject.strip() or text.preview(inbound.text, 80))[:MAX_SUBJECT],
         status="open",
         last_activity_at=now,

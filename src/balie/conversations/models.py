@@ -33,6 +33,9 @@ class Conversation(ShopScoped, Base):
     id: Mapped[int] = pk()
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customer.id"))
     channel: Mapped[str] = mapped_column(String(16))
+    # The shop's own address on that channel (for e-mail: the support address the customer
+    # wrote to), so that answers go out from where the customer expects them.
+    channel_address: Mapped[str | None] = mapped_column(String(320), default=None)
     subject: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
     priority: Mapped[str] = mapped_column(String(16), default="normal")

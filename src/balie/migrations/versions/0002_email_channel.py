@@ -50,6 +50,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("mailbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_mailbox_shop_id"), ["shop_id"], unique=False)
+    with op.batch_alter_table("conversation", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("channel_address", sa.String(length=320), nullable=True))
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.add_column(sa.Column("full_text", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("raw_path", sa.String(length=500), nullable=True))
@@ -61,6 +63,8 @@ def downgrade() -> None:
         batch_op.drop_column("flags")
         batch_op.drop_column("raw_path")
         batch_op.drop_column("full_text")
+    with op.batch_alter_table("conversation", schema=None) as batch_op:
+        batch_op.drop_column("channel_address")
     with op.batch_alter_table("mailbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_mailbox_shop_id"))
     op.drop_table("mailbox")

@@ -68,6 +68,7 @@ class Database:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BALIE_")}
         env["BALIE_DATABASE_URL"] = self.url
         env["BALIE_DATA_DIR"] = str(self.data_dir)
+        env["BALIE_SMTP_LISTEN"] = os.environ.get("BALIE_BENCH_SMTP_LISTEN", "")  # the mail bench sets one
         if self.redis_url:
             env["BALIE_REDIS_URL"] = self.redis_url
         env.setdefault("PYTHONUNBUFFERED", "1")

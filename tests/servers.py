@@ -37,7 +37,9 @@ class Server:
 
 @contextmanager
 def serving(env: dict[str, str], *extra: str, timeout: float = 60) -> Iterator[Server]:
+    """`balie serve` on a free port; its SMTP receiver stays off unless env sets BALIE_SMTP_LISTEN."""
     port = free_port()
+    env = {"BALIE_SMTP_LISTEN": "", **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "balie.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
         env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -26,12 +26,21 @@ def register_channels(settings: Settings) -> None:
                                             allow_private=settings.webhook_allow_private))
 
 
+def mail_receiver(context: web_context.Context) -> AbstractContextManager[object]:
+    from balie.channels.email import receiver
+
+    settings = context.settings
+    handler = receiver.Handler(context.factory, context.store, context.limiter, settings, context.ingest_lock)
+    return receiver.running(handler, receiver.parse_listen(settings.smtp_listen), max_bytes=settings.mail_max_bytes)
+
+
 def app_from_environment() -> FastAPI:
     """The app factory `balie serve --workers N` hands to each uvicorn process."""
     return create_app(config.load(), run_worker=os.environ.get("BALIE_EMBEDDED_WORKER", "1") != "0")
 
 
-def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, *, run_worker: bool = True, run_smtp: bool = False) -> FastAPI:
+    """`run_smtp` starts the SMTP receiver on BALIE_SMTP_LISTEN (what `balie serve` does)."""
     settings = settings or config.load()
     context = web_context.build(settings)
     register_channels(settings)
@@ -43,7 +52,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         if run_worker:
             worker.start()
         try:
-            yield
+            with ExitStack() as stack:
+                if run_smtp:
+                    stack.enter_context(mail_receiver(context))
+                yield
         finally:
             if run_worker:
                 worker.stop()

@@ -68,10 +68,11 @@ def cmd_serve(args: argparse.Namespace, settings: config.Settings) -> int:
                # cookies get Secure and the login limit counts per real client.
                "proxy_headers": args.proxy_headers, "forwarded_allow_ips": "127.0.0.1"}
     if args.workers == 1:
-        uvicorn.run(create_app(settings, run_worker=not args.no_worker), **options)
+        uvicorn.run(create_app(settings, run_worker=not args.no_worker, run_smtp=True), **options)
     else:
         # Each process builds its own app from the environment; background work runs in
         # every process unless --no-worker (claims in the database keep that safe).
+        # Several processes cannot share the SMTP port: run `balie smtp` beside them.
         os.environ["BALIE_EMBEDDED_WORKER"] = "0" if args.no_worker else "1"
         uvicorn.run("balie.app:app_from_environment", factory=True, workers=args.workers,
                     **options)
@@ -158,6 +159,27 @@ def cmd_token_create(args: argparse.Namespace, settings: config.Settings) -> int
     return 0
 
 
+def cmd_smtp(args: argparse.Namespace, settings: config.Settings) -> int:
+    """The SMTP receiver alone, until SIGTERM or Ctrl+C."""
+    import threading
+
+    from balie.app import mail_receiver
+    from balie.web.context import build
+
+    _require_schema(settings)
+    if not settings.smtp_listen.strip():
+        raise SystemExit("BALIE_SMTP_LISTEN is empty: there is no address to listen on.")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with mail_receiver(build(settings)) as smtp:
+        if smtp is None:
+            return 1
+        print(f"Balie SMTP receiver on {settings.smtp_listen}.", flush=True)
+        stop.wait()
+    return 0
+
+
 def cmd_mailbox_add(args: argparse.Namespace, settings: config.Settings) -> int:
     from balie.channels.email import service as mailbox_service
 
@@ -208,6 +230,9 @@ def parser() -> argparse.ArgumentParser:
     agent_add.add_argument("--name")
     agent_add.add_argument("--password", help="default: a generated one, printed once")
     agent_add.set_defaults(handler=cmd_agent_add)
+
+    sub.add_parser("smtp", help="run the SMTP receiver alone (balie serve also runs it)").set_defaults(
+        handler=cmd_smtp)
 
     mailbox = sub.add_parser("mailbox", help="manage support e-mail addresses").add_subparsers(
         dest="action", required=True)

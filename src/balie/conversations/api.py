@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from balie.conversations import present, service
-from balie.conversations.models import Attachment
+from balie.conversations.models import Attachment, Message
 from balie.conversations.schemas import (
     ConversationDetail,
     ConversationPage,
@@ -18,6 +18,7 @@ from balie.conversations.schemas import (
     ReplyIn,
 )
 from balie.db import get_scoped
+from balie.errors import NotFound
 from balie.web.deps import DB, ApiActor, Ctx
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
@@ -87,6 +88,17 @@ def post_note(conversation_id: int, body: NoteIn, db: DB, actor: ApiActor) -> Me
     db.commit()
     agents = present.agents_by_id(db, actor.shop_id)
     return present.message_out(message, "", agents, [])
+
+
+@router.get("/messages/{message_id}/raw", response_class=Response)
+def get_raw_message(message_id: int, db: DB, actor: ApiActor, context: Ctx) -> Response:
+    """The message exactly as it was received (e-mail: the .eml), when the channel keeps one."""
+    message = get_scoped(db, Message, actor.shop_id, message_id)
+    if not message.raw_path:
+        raise NotFound(f"message {message_id} has no raw source")
+    return Response(context.store.open(message.raw_path), media_type="message/rfc822",
+                    headers={"Content-Disposition": f'attachment; filename="message-{message.id}.eml"',
+                             "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/attachments/{attachment_id}")

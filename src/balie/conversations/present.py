@@ -69,7 +69,10 @@ def message_out(
         direction=message.direction,  # type: ignore[arg-type]
         channel=message.channel,
         text=message.text,
+        full_text=message.full_text if message.full_text is not None else message.text,
         html=message.html,
+        raw_url=f"/api/v1/messages/{message.id}/raw" if message.raw_path else None,
+        flags=message.flags.split() if message.flags else [],
         author_type=author_type,  # type: ignore[arg-type]
         author_id=author_id,
         author_name=author_name,

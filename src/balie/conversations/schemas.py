@@ -31,7 +31,10 @@ class MessageOut(BaseModel):
     direction: Literal["in", "out", "note"]
     channel: str
     text: str
+    full_text: str = Field(description="the whole body; for e-mail `text` leaves out quoted history and signature")
     html: str | None
+    raw_url: str | None = Field(default=None, description="the raw source as received (e-mail: message/rfc822)")
+    flags: list[str] = Field(default_factory=list, description="auto_reply, bounce, held, unparsable")
     author_type: Literal["customer", "agent", "system"]
     author_id: int | None
     author_name: str

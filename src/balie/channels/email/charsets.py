@@ -67,6 +67,7 @@ _WEAK = re.compile(r"^(us-ascii|ascii|iso-8859-\d+|iso8859_\d+|latin-?\d|cp125\d
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.+-]{1,40})""", re.I)
 _SURROGATES = re.compile("[\udc80-\udcff]+")
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 _LONE_HIGH_BYTE = re.compile(rb"(?<![\x80-\xff])[\x80-\xff](?![\x80-\xff])")
 
 FALLBACK = "cp1252"
@@ -118,6 +119,8 @@ def decode(data: bytes, declared: str | None, *, fallback: str = FALLBACK) -> tu
     Order: UTF-8 first when the label is a weak one (ASCII, Latin-*, cp125x); then the
     declared charset (or its superset); then UTF-8; then the declared charset with
     replacement characters for the few bytes it cannot read; then cp1252, then Latin-1.
+    A good detector (chardet) would guess more mislabels right but also guess wrong on
+    short texts; the order above is predictable, and the stdlib has every codec.
     """
     candidates = codecs_for(declared)
     if not data:
@@ -135,7 +138,9 @@ def decode(data: bytes, declared: str | None, *, fallback: str = FALLBACK) -> tu
         return data.decode("utf-8"), bool(candidates) or normalise_label(declared) not in _MEANINGLESS
     except UnicodeError:
         pass
-    if candidates:
+    # Labelled UTF-8 but not valid: a stray bad byte in UTF-8 text (replace it), or text in
+    # a legacy charset with the wrong label (no UTF-8 sequence in it: use the fallback).
+    if candidates and (candidates[0] != "utf-8" or _UTF8_SEQUENCE.search(data)):
         try:
             return data.decode(candidates[0], errors="replace"), True
         except (LookupError, ValueError):

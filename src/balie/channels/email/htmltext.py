@@ -33,7 +33,7 @@ _QUOTE_CLASSES = re.compile(
 _CUT_IDS = re.compile(r"^(?:x_)?(divRplyFwdMsg|appendonsend|stopSpelling|OLK_SRC_BODY_SECTION)$", re.I)
 _CUT_CLASSES = re.compile(r"(?:^|\s)(?:x_)?OutlookMessageHeader(?:\s|$)", re.I)
 _SPACES = re.compile(r"[ \t\r\n\f\v\u200b]+")
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:_-]{0,63})((?:[\s/][^>]*)?)>")
+_TAG_START = re.compile(r"<(/?)([a-zA-Z][^\s/>]{0,63})")
 _ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 _RAW_TEXT = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
 MAX_TAG = 16 * 1024
@@ -70,21 +70,21 @@ def tokens(html: str) -> Iterator[Token]:
         if html[opening + 1:opening + 2] in ("!", "?"):
             position = close + 1
             continue
-        # A "<" inside the would-be tag makes it text (a tag with "<" in a quoted attribute
-        # is lost too, a fair price): each "<" is then looked at once, never a tag's length.
-        nested = html.find("<", opening + 1, close)
-        match = _TAG.fullmatch(html, opening, close + 1) if nested < 0 and close - opening <= MAX_TAG else None
+        # As in browsers, a tag runs from "<" and a letter to the next ">" (a ">" inside a
+        # quoted attribute value ends it early here: rare in mail, and it keeps this linear).
+        match = _TAG_START.match(html, opening, close)
         if match is None:
             yield "data", "<", {}
             position = opening + 1
             continue
         name = match.group(2).lower()
+        rest = html[match.end():min(close, match.end() + MAX_TAG)]
         position = close + 1
         if match.group(1):
             yield "end", name, {}
             continue
-        yield "start", name, _attributes(match.group(3))
-        if name in _RAW_TEXT and not match.group(3).rstrip().endswith("/"):
+        yield "start", name, _attributes(rest)
+        if name in _RAW_TEXT and not rest.rstrip().endswith("/"):
             end_match = _RAW_TEXT[name].search(html, position)
             if end_match is None:
                 return
@@ -93,7 +93,7 @@ def tokens(html: str) -> Iterator[Token]:
 
 def _attributes(raw: str) -> dict[str, str]:
     found: dict[str, str] = {}
-    for match in _ATTRIBUTE.finditer(raw[:MAX_TAG]):
+    for match in _ATTRIBUTE.finditer(raw):
         name = match.group(1).lower()
         value = next((group for group in match.group(2, 3, 4) if group is not None), "")
         found.setdefault(name, html_lib.unescape(value))

@@ -98,6 +98,13 @@ def _parse(raw: bytes) -> ParsedMail:
 
     body = bodies.collect(tree.root, hint)
     defects.extend(body.defects)
+    for segment in body.segments:
+        # An HTML alternative with nothing to see (no text, no image) while the plain one
+        # has text: an agent shown that HTML would see an empty message.
+        if (segment.html is not None and segment.plain and segment.plain.strip()
+                and "<img" not in segment.html.lower() and not htmltext.html_to_text(segment.html)):
+            segment.html = None
+            defects.append("empty HTML alternative left out")
     readable = [_plain_of(segment) for segment in body.segments]
     full_text = "\n\n".join(text for text in readable if text).strip()
     html, html_problem = _html_of(body.segments)

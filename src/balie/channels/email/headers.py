@@ -8,6 +8,8 @@ away from it, and anything it raises falls back to a simple reading.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import re
@@ -16,7 +18,7 @@ from email import policy, utils
 from email.headerregistry import Address as StdAddress
 from email.message import EmailMessage
 
-from balie.channels.email import charsets
+from balie.channels.email import charsets, mime
 
 MAX_HEADERS = 500
 MAX_VALUE = 16 * 1024
@@ -24,7 +26,9 @@ MAX_VALUE = 16 * 1024
 # with the simple fallback instead.
 MAX_PARENTHESES = 32
 
-_ENCODED_WORD_CHARSET = re.compile(r"=\?([^?*\s]+)((?:\*[^?\s]*)?\?[bBqQ]\?)")
+_ENCODED_WORD = re.compile(r"=\?([^?*\s]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?]*)\?=")
+_ANY_WORD = r"=\?[^?*\s]+(?:\*[^?\s]*)?\?[bBqQ]\?[^?]*\?="
+_ENCODED_RUN = re.compile(rf"{_ANY_WORD}(?:[ \t]*{_ANY_WORD})*")
 _LOOSE_ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _BARE_ID = re.compile(r"[^<>\s\"]+@[^<>\s\"]+")
@@ -45,15 +49,32 @@ def raw_values(headers: EmailMessage, name: str) -> list[str]:
 
 def clean_raw(value: str, hint: str | None) -> str:
     """A raw header value ready for the header registry: 8-bit bytes decoded, folding undone,
-    encoded-word charset labels mapped to codecs that read them correctly."""
+    encoded words re-encoded as UTF-8 (see _as_utf8_word)."""
     value = charsets.repair(value, hint)
     value = re.sub(r"\r?\n(?=[ \t])", "", value).replace("\r", "").replace("\n", " ")
 
-    def relabel(match: re.Match[str]) -> str:
-        codec = charsets.python_codec(match.group(1))
-        return f"=?{codec or 'unknown-8bit'}{match.group(2)}"
+    return _ENCODED_RUN.sub(_as_utf8_words, value[:MAX_VALUE])
 
-    return _ENCODED_WORD_CHARSET.sub(relabel, value[:MAX_VALUE])
+
+def _as_utf8_words(run: re.Match[str]) -> str:
+    """Encoded words decoded with our charset fallbacks and encoded again as UTF-8, so the
+    header registry sees only charsets it reads and bytes that fit them (it would put U+FFFD
+    for an unknown charset or a mislabel). Adjacent words in one charset are decoded
+    together: encoders split a multi-byte character between two words."""
+    words: list[tuple[str, bytes]] = []
+    for match in _ENCODED_WORD.finditer(run.group(0)):
+        label, encoding, payload = match.group(1).lower(), match.group(2).lower(), match.group(3)
+        raw = payload.encode("ascii", "replace")
+        data = mime.decode_base64(raw) if encoding == "b" else binascii.a2b_qp(raw, header=True)
+        if words and words[-1][0] == label:
+            words[-1] = (label, words[-1][1] + data)
+        else:
+            words.append((label, data))
+    encoded = []
+    for label, data in words:
+        text, _ = charsets.decode(data, label)
+        encoded.append("=?utf-8?b?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?=")
+    return " ".join(encoded)
 
 
 def _registry(name: str, value: str) -> object | None:

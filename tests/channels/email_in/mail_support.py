@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +29,8 @@ class Smtp:
 
     def send(self, message: EmailMessage | bytes, *, to: str = SUPPORT, sender: str = "klant@example.nl") -> None:
         with smtplib.SMTP(self.host, self.port, timeout=30) as client:
-            if isinstance(message, bytes):
-                client.sendmail(sender, [to], message)
+            if isinstance(message, bytes):  # SMTP lines end in CRLF; smtplib sends bytes as they are
+                client.sendmail(sender, [to], re.sub(rb"\r?\n", b"\r\n", message))
             else:
                 client.send_message(message, from_addr=sender, to_addrs=[to])
 

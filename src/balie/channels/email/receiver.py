@@ -92,10 +92,22 @@ class Handler:
         return results
 
 
+class _TolerantSMTP(SMTP):
+    # RFC 5321 caps a line at 1000 octets, but real mail (HTML from webmail, Lotus Notes)
+    # breaks that often; refusing it would lose customers' mail. Memory stays bounded by
+    # this and by the total size limit.
+    line_length_limit = 1024 * 1024
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _TolerantSMTP(self.handler, **self.SMTP_kwargs)
+
+
 def controller(handler: Handler, host: str, port: int, *, max_bytes: int) -> Controller:
     kwargs: dict[str, Any] = {"data_size_limit": max_bytes, "enable_SMTPUTF8": True, "ident": "Balie ESMTP",
                               "timeout": 60}
-    return Controller(handler, hostname=host, port=port, server_hostname="balie", **kwargs)
+    return _Controller(handler, hostname=host, port=port, server_hostname="balie", **kwargs)
 
 
 @contextlib.contextmanager

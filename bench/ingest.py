@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.common import RESULTS, rss_kib
 from bench.profile import Profiler
-from bench.server import Database, PrivateRedis, Server, plain_pg_url, run_client
+from bench.server import Database, PrivateRedis, Server, run_client
 
 TARGET_RPS = 500
 TARGET_P99_MS = 100
@@ -33,22 +32,7 @@ CHECKS = {
 
 
 def consistency(db: Database) -> dict[str, int]:
-    out: dict[str, int] = {}
-    if db.kind == "sqlite":
-        conn = sqlite3.connect(db.url.removeprefix("sqlite:///"))
-        try:
-            for name, sql in CHECKS.items():
-                out[name] = conn.execute(sql).fetchone()[0]
-        finally:
-            conn.close()
-    else:
-        import psycopg
-
-        with psycopg.connect(plain_pg_url(), options=f"-csearch_path={db.schema}") as conn:
-            for name, sql in CHECKS.items():
-                row = conn.execute(sql).fetchone()
-                out[name] = int(row[0]) if row else -1
-    return out
+    return {name: db.scalar(sql) for name, sql in CHECKS.items()}
 
 
 def _per_message(cpu_pct: float | None, rps: float) -> float | None:

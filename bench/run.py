@@ -21,9 +21,9 @@ import sys
 import time
 from typing import Any
 
-from bench import common, inbox, ingest, memory
+from bench import common, inbox, ingest, mail, memory
 
-SCENARIOS = ("ingest", "inbox", "memory")
+SCENARIOS = ("ingest", "inbox", "memory", "mail")
 
 
 def background_cpu(seconds: float = 2.0) -> float:
@@ -76,6 +76,8 @@ def _met(row: dict[str, Any]) -> str:
 
 
 def print_tables(results: dict[str, list[dict[str, Any]]]) -> None:
+    if results.get("mail"):
+        print("\n" + mail.table(results["mail"]))
     if results.get("ingest"):
         print("\nIngest: POST /api/v1/messages, 8 clients (target on PostgreSQL: >= 500 msgs/s, p99 < 100 ms)")
         print("CPU% columns: 100 = one core; other% = everything else on the machine during the window")
@@ -185,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if scenario == "ingest":
                 results["ingest"] = ingest.run(quick=args.quick, profile=args.profile, redis_url=args.redis)
+            elif scenario == "mail":
+                results["mail"] = mail.run(quick=args.quick)
             elif scenario == "inbox":
                 results["inbox"] = inbox.run(quick=args.quick)
             else:

@@ -92,6 +92,23 @@ class Database:
         token = self.balie("token", "create", "--shop", str(shop_id), "--agent", AGENT_EMAIL).strip()
         return Tenant(shop_id=shop_id, email=AGENT_EMAIL, password=AGENT_PASSWORD, token=token)
 
+    def scalar(self, sql: str) -> int:
+        """One number from the database under test (-1 when the query returns no row)."""
+        if self.kind == "sqlite":
+            import sqlite3
+
+            conn = sqlite3.connect(self.url.removeprefix("sqlite:///"))
+            try:
+                row = conn.execute(sql).fetchone()
+            finally:
+                conn.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(plain_pg_url(), options=f"-csearch_path={self.schema}") as pg:
+                row = pg.execute(sql).fetchone()  # type: ignore[arg-type]
+        return int(row[0]) if row else -1
+
     def close(self) -> None:
         if self.schema is not None:
             import psycopg

@@ -1,0 +1,74 @@
+"""E-mail in: SMTP → committed conversation, end to end, with 10 concurrent SMTP clients.
+
+Target (PostgreSQL, this machine): at least 200 messages/s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from typing import Any
+
+from bench.common import ROOT
+from bench.server import Database, Server, free_port
+
+TARGET_RPS = 200
+ADDRESS = "support@bench.example"
+
+
+def run_one(kind: str, *, clients: int = 10, warmup: float = 2, duration: float = 15) -> dict[str, Any]:
+    print(f"[mail] {kind}: migrating and starting balie serve with its SMTP receiver ...", flush=True)
+    smtp_port = free_port()
+    with Database(kind) as db:
+        db.migrate()
+        tenant = db.tenant()
+        db.balie("mailbox", "add", ADDRESS, "--shop", str(tenant.shop_id))
+        os.environ["BALIE_BENCH_SMTP_LISTEN"] = f"127.0.0.1:{smtp_port}"
+        try:
+            with Server(db) as server:
+                server.start()
+                print(f"[mail] {kind}: {clients} SMTP clients, {warmup:g} s warm-up + {duration:g} s ...", flush=True)
+                args = {"host": "127.0.0.1", "port": smtp_port, "to": ADDRESS, "clients": clients, "warmup": warmup,
+                        "duration": duration, "max_per_client": 20_000, "run": secrets.token_hex(3)}
+                done = subprocess.run([sys.executable, "-m", "bench.mail_client", json.dumps(args)], cwd=ROOT,
+                                      capture_output=True, text=True, timeout=warmup + duration + 180, check=True)
+                client = json.loads(done.stdout)
+        finally:
+            os.environ.pop("BALIE_BENCH_SMTP_LISTEN", None)
+        stored = db.scalar("select count(*) from message where channel = 'email'")
+    result = {"scenario": "mail", "database": kind, "clients": clients, "msgs_per_s": client["rps"],
+              "p50_ms": client["p50_ms"], "p95_ms": client["p95_ms"], "p99_ms": client["p99_ms"],
+              "errors": client["errors"], "accepted_in_window": client["ok"], "stored_total": stored}
+    if kind == "postgresql":
+        result["target"] = f">= {TARGET_RPS} msgs/s"
+        result["target_met"] = client["rps"] >= TARGET_RPS and not client["errors"]
+    return result
+
+
+def run(*, quick: bool = False) -> list[dict[str, Any]]:
+    duration = 6.0 if quick else 15.0
+    results = []
+    for kind in ("sqlite", "postgresql"):
+        try:
+            results.append(run_one(kind, duration=duration))
+        except Exception as error:  # one database failing must not lose the other's figures
+            print(f"[mail] {kind} FAILED: {error}", flush=True)
+            results.append({"scenario": "mail", "database": kind, "error": str(error)[-2000:]})
+    return results
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [f"Mail in: SMTP -> stored conversation, 10 clients (target on PostgreSQL: >= {TARGET_RPS} msgs/s)",
+             f"{'database':12} {'msgs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>8}  target met",
+             "-" * 72]
+    for r in results:
+        if "error" in r:
+            lines.append(f"{r['database']:12} FAILED: {r['error'][:100]}")
+            continue
+        met = "" if "target_met" not in r else ("yes" if r["target_met"] else "NO")
+        lines.append(f"{r['database']:12} {r['msgs_per_s']:>8} {r['p50_ms']!s:>8} {r['p95_ms']!s:>8} "
+                     f"{r['p99_ms']!s:>8} {sum(r['errors'].values()):>8}  {met}")
+    return "\n".join(lines)

@@ -21,7 +21,8 @@ import yaml
 from balie.channels.email import classify, htmltext
 from balie.channels.email.parse import ParsedMail, parse
 
-CORPUS = Path(os.environ.get("BALIE_MAIL_CORPUS", "/work/shared/corpus/mail"))
+# shared/ sits beside the repository, here and in CI.
+CORPUS = Path(os.environ.get("BALIE_MAIL_CORPUS") or Path(__file__).resolve().parents[3].parent / "shared/corpus/mail")
 MAILS = sorted(
     path for path in CORPUS.glob("*/*") if path.suffix in (".box", ".eml")
 ) if CORPUS.is_dir() else []

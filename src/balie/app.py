@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
 from balie import config
 from balie.channels import base as channels
 from balie.channels.api.adapter import WebhookAdapter
+from balie.channels.email.sending import EmailAdapter
 from balie.config import Settings
 from balie.web import context as web_context
 from balie.web import errors
@@ -21,9 +23,10 @@ from balie.worker import Worker
 log = logging.getLogger(__name__)
 
 
-def register_channels(settings: Settings) -> None:
+def register_channels(settings: Settings, factory: sessionmaker[Session]) -> None:
     channels.register("api", WebhookAdapter(timeout=settings.webhook_timeout_seconds,
                                             allow_private=settings.webhook_allow_private))
+    channels.register("email", EmailAdapter(settings, factory))
 
 
 def mail_receiver(context: web_context.Context) -> AbstractContextManager[object]:
@@ -43,7 +46,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     """`run_smtp` starts the SMTP receiver on BALIE_SMTP_LISTEN (what `balie serve` does)."""
     settings = settings or config.load()
     context = web_context.build(settings)
-    register_channels(settings)
+    register_channels(settings, context.factory)
     worker = Worker(context.factory, context.bus, max_attempts=settings.dispatch_max_attempts)
 
     @asynccontextmanager

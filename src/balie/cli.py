@@ -85,10 +85,10 @@ def cmd_worker(args: argparse.Namespace, settings: config.Settings) -> int:
 
     _require_schema(settings)
     bus = events.make_bus(settings.redis_url, settings.redis_prefix)
-    register_channels(settings)
     engine = make_engine(settings.database_url)
-    worker = Worker(make_sessionmaker(engine, events.session_info(bus)), bus,
-                    max_attempts=settings.dispatch_max_attempts)
+    factory = make_sessionmaker(engine, events.session_info(bus))
+    register_channels(settings, factory)
+    worker = Worker(factory, bus, max_attempts=settings.dispatch_max_attempts)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         worker.stop()

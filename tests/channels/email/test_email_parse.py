@@ -47,6 +47,11 @@ def test_headers_are_decoded_and_normalised() -> None:
     assert not parsed.unparsable and parsed.defects == ()
 
 
+def test_a_name_in_a_comment_is_the_display_name() -> None:
+    parsed = parse(b"From: marc.smith@example.com (Marc  Smith)\n\nx")
+    assert (parsed.from_address, parsed.from_name) == ("marc.smith@example.com", "Marc Smith")
+
+
 def test_message_id_without_brackets_and_missing_date() -> None:
     parsed = parse(b"From: a@example.nl\nMessage-Id: abc@example.nl\n\nhoi")
     assert parsed.message_id == "<abc@example.nl>"
@@ -225,6 +230,8 @@ def test_plain_and_html_alternatives() -> None:
     parsed = parse(alternative_mail("Hallo *wereld*", "<p>Hallo <b>wereld</b></p>"))
     assert parsed.full_text == "Hallo wereld"  # the HTML side: what the sender saw
     assert parsed.html == "<p>Hallo <b>wereld</b></p>"
+    same = parse(alternative_mail("Hallo", "<p>Hallo</p>"))
+    assert (same.full_text, same.html) == ("Hallo", "<p>Hallo</p>")
 
 
 def test_an_empty_html_alternative_gives_way_to_the_plain_one() -> None:

@@ -33,6 +33,7 @@ _LOOSE_ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _BARE_ID = re.compile(r"[^<>\s\"]+@[^<>\s\"]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TRAILING_COMMENT = re.compile(r"^[^()]*@[^()]*\(([^()]{1,200})\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,11 @@ def parse_addresses(value: str, name: str = "to", hint: str | None = None) -> li
                 spec = ""
             if spec or display:
                 found.append(Address(address=spec.lower(), name=display))
+    if len(found) == 1 and found[0].address and not found[0].name:
+        # "addr@example.nl (Name)": the old style puts the name in a comment.
+        comment = _TRAILING_COMMENT.search(value)
+        if comment:
+            found[0] = Address(found[0].address, " ".join(comment.group(1).split()))
     if any(item.address for item in found):
         return found
     # The registry found no usable address: take anything that looks like one.

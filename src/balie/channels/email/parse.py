@@ -96,25 +96,7 @@ def _parse(raw: bytes) -> ParsedMail:
     subject_raw = _first(root, "subject")
     date = headers.date(_first(root, "date"))
 
-    body = bodies.collect(tree.root, hint)
-    defects.extend(body.defects)
-    for segment in body.segments:
-        # An HTML alternative with nothing to see (no text, no image) while the plain one
-        # has text: an agent shown that HTML would see an empty message.
-        if (segment.html is not None and segment.plain and segment.plain.strip()
-                and "<img" not in segment.html.lower() and not htmltext.html_to_text(segment.html)):
-            segment.html = None
-            defects.append("empty HTML alternative left out")
-    readable = [_plain_of(segment) for segment in body.segments]
-    full_text = "\n\n".join(text for text in readable if text).strip()
-    html, html_problem = _html_of(body.segments)
-    if html_problem:
-        defects.append(f"HTML left out: {html_problem}")
-    source = "\n\n".join(_reply_source(segment, text) for segment, text in zip(body.segments, readable, strict=True))
-    text = quotes.reply_text(source, full_text)
-    if not full_text and not html and not body.attachments:
-        defects.append("no body content")
-
+    text, full_text, html, attachments = _body(tree.root, hint, defects)
     reason = tree.truncated
     if not data.strip():
         reason = "empty input"
@@ -133,17 +115,44 @@ def _parse(raw: bytes) -> ParsedMail:
         to=headers.addresses(root, "to", hint),
         cc=headers.addresses(root, "cc", hint),
         date=date,
-        auto_submitted=auto.split(";")[0].strip().lower() or None if auto else None,
+        auto_submitted=(auto.split(";")[0].strip().lower() or None) if auto else None,
         content_type=tree.root.content_type,
         headers=_decoded_headers(root, hint),
-        text=_CONTROL.sub("", text),
-        full_text=_CONTROL.sub("", full_text),
+        text=text,
+        full_text=full_text,
         html=html,
-        attachments=tuple(body.attachments),
+        attachments=attachments,
         unparsable=reason is not None,
         reason=reason,
         defects=tuple(dict.fromkeys(defects)),
     )
+
+
+def _body(root: mime.Part, hint: str | None, defects: list[str]) -> tuple[str, str, str | None,
+                                                                          tuple[Attachment, ...]]:
+    """(text, full_text, html, attachments) of the mail; problems are added to `defects`."""
+    body = bodies.collect(root, hint)
+    defects.extend(body.defects)
+    readable, from_html = [], []
+    for segment in body.segments:
+        html_text = htmltext.html_to_text(segment.html) if segment.html is not None else ""
+        if segment.html is not None and not html_text and "<img" not in segment.html.lower() and (
+                segment.plain and segment.plain.strip()):
+            # An HTML alternative with nothing to see while the plain one has text: an agent
+            # shown that HTML would see an empty message.
+            segment.html = None
+            defects.append("empty HTML alternative left out")
+        readable.append(html_text or (segment.plain or "").strip("\n"))
+        from_html.append(bool(html_text))
+    full_text = _CONTROL.sub("", "\n\n".join(text for text in readable if text).strip())
+    html, html_problem = _html_of(body.segments)
+    if html_problem:
+        defects.append(f"HTML left out: {html_problem}")
+    source = "\n\n".join(_reply_source(segment, html) for segment, html in zip(body.segments, from_html, strict=True))
+    text = _CONTROL.sub("", quotes.reply_text(source, full_text))
+    if not full_text and not html and not body.attachments:
+        defects.append("no body content")
+    return text, full_text, html, tuple(body.attachments)
 
 
 def _strip_envelope(raw: bytes) -> bytes:
@@ -174,21 +183,11 @@ def _charset_hint(part: mime.Part) -> str | None:
     return None
 
 
-def _plain_of(segment: bodies.Segment) -> str:
-    """The HTML side when there is one: it is what the sender saw and what an agent sees
-    (clients' generated plain alternatives drop links, tables and sometimes whole lines)."""
-    if segment.html is not None:
-        text = htmltext.html_to_text(segment.html)
-        if text:
-            return text
-    if segment.plain is not None and segment.plain.strip():
-        return segment.plain.strip("\n")
-    return ""
-
-
-def _reply_source(segment: bodies.Segment, readable: str) -> str:
-    """Like _plain_of, but the HTML without its quote containers (see htmltext)."""
-    if segment.html is not None and readable and readable != (segment.plain or "").strip("\n"):
+def _reply_source(segment: bodies.Segment, html_has_text: bool) -> str:
+    """The text the reply is cut from: the HTML side (what the sender saw and an agent
+    sees; generated plain alternatives drop links, tables and sometimes whole lines)
+    without its quote containers (see htmltext), else the plain side."""
+    if segment.html is not None and html_has_text:
         return htmltext.html_to_text(segment.html, drop_quotes=True)
     return segment.plain or ""
 

@@ -86,7 +86,7 @@ class Sink:
 def _check_login(users: dict[str, str]) -> Any:
     def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
         ok = isinstance(data, LoginPassword) and users.get(data.login.decode()) == data.password.decode()
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
 
     return authenticator
 
@@ -94,12 +94,13 @@ def _check_login(users: dict[str, str]) -> Any:
 @contextmanager
 def smtp_sink(port: int | None = None, *, users: dict[str, str] | None = None,
               tls: ssl.SSLContext | None = None, starttls: ssl.SSLContext | None = None) -> Iterator[Sink]:
-    """`users`: require a login; `tls`: implicit TLS; `starttls`: offer (and require) STARTTLS."""
+    """`users`: check logins; `tls`: implicit TLS; `starttls`: offer (and require) STARTTLS."""
     handler = Handler()
     port = port or free_port()
     options: dict[str, Any] = {}
     if users is not None:
-        options.update(authenticator=_check_login(users), auth_required=True, auth_require_tls=False)
+        # Offered without TLS (loopback); not required, so the test checks that we did log in.
+        options.update(authenticator=_check_login(users), auth_require_tls=False)
     if starttls is not None:
         options.update(tls_context=starttls, require_starttls=True)
     controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=tls, **options)
@@ -143,7 +144,7 @@ def update_mailbox(factory: sessionmaker[Session], mailbox_id: int, **values: ob
 def receive_mail(factory: sessionmaker[Session], tenant: Tenant, *, message_id: str,
                  sender: str = CUSTOMER, text: str = "Waar blijft mijn fiets?", subject: str = "Mijn bestelling",
                  references: list[str] | None = None, identities: list[IdentityRef] | None = None,
-                 raw: bytes | None = None, store: FileStore | None = None, to: str = SUPPORT,
+                 raw: bytes | None = None, store: FileStore | None = None, to: str | None = SUPPORT,
                  flags: list[str] | None = None) -> int:
     """A customer's e-mail taken in as the receiver would; `raw` is kept as its source (in
     `store`). Returns the conversation id."""

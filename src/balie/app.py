@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.channels.api.api import router as api_channel_router
     from balie.channels.email.api import router as mailboxes_router
     from balie.conversations.api import router as conversations_router
+    from balie.conversations.outbound_api import router as outbound_conversations_router
     from balie.customers.api import router as customers_router
     from balie.shops.api import router as shops_router
     from balie.ui import views
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     app.include_router(api_channel_router)
     app.include_router(mailboxes_router)
     app.include_router(conversations_router)
+    app.include_router(outbound_conversations_router)
     app.include_router(customers_router)
     app.include_router(shops_router)
     app.include_router(stream_router)

@@ -114,6 +114,8 @@ class _Converter:
         self.skip_level = 0
         self.cut = False
         self.lists: list[int | None] = []  # None for <ul>, the next number for <ol>
+        # Outlook writes each line as <p class=MsoNormal> without margins: one line break.
+        self.tight_paragraph = False
 
     # -- structure
 
@@ -178,8 +180,10 @@ class _Converter:
             self.lines.append("".join(self.pieces))
             self._new_line("")
         elif tag == "p" and "msonormal" in attrs.get("class", "").lower():
+            self.tight_paragraph = True  # a <p> never holds another, so one flag does
             self._break()
         elif tag in _PARAGRAPH:
+            self.tight_paragraph = self.tight_paragraph and tag != "p"
             self._paragraph()
             if tag == "pre":
                 self.pre += 1
@@ -215,6 +219,9 @@ class _Converter:
         elif tag in ("ul", "ol"):
             if self.lists:
                 self.lists.pop()
+            self._break()
+        elif tag == "p" and self.tight_paragraph:
+            self.tight_paragraph = False
             self._break()
         elif tag in _PARAGRAPH:
             self._paragraph()

@@ -81,6 +81,8 @@ def cmd_serve(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: config.Settings) -> int:
     from balie.app import register_channels
+    from balie.ratelimit import make_limiter
+    from balie.storage import FileStore
     from balie.worker import Worker
 
     _require_schema(settings)
@@ -88,7 +90,8 @@ def cmd_worker(args: argparse.Namespace, settings: config.Settings) -> int:
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine, events.session_info(bus))
     register_channels(settings, factory)
-    worker = Worker(factory, bus, max_attempts=settings.dispatch_max_attempts)
+    worker = Worker(factory, bus, max_attempts=settings.dispatch_max_attempts, settings=settings,
+                    store=FileStore(settings.data_dir), limiter=make_limiter(settings.redis_url, settings.redis_prefix))
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         worker.stop()

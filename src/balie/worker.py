@@ -1,25 +1,37 @@
-"""The background worker: delivers the outbox and wakes timers. Runs inside `balie serve`
-(a thread) or alone as `balie worker`; any number can run side by side."""
+"""The background worker: delivers the outbox, wakes timers and polls IMAP mailboxes. Runs inside
+`balie serve` (a thread) or alone as `balie worker`; any number can run side by side."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from balie.channels.email import polling
+from balie.config import Settings
 from balie.conversations import jobs as conversation_jobs
 from balie.events import Bus, Event
 from balie.outbox import dispatcher
+from balie.ratelimit import Limiter
+from balie.storage import FileStore
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 
 
 class Worker:
-    def __init__(self, factory: sessionmaker[Session], bus: Bus, *, max_attempts: int = 8) -> None:
+    def __init__(self, factory: sessionmaker[Session], bus: Bus, *, max_attempts: int = 8,
+                 settings: Settings | None = None, store: FileStore | None = None, limiter: Limiter | None = None,
+                 ingest_lock: contextlib.AbstractContextManager[object] | None = None) -> None:
+        """IMAP polling runs when `settings`, `store` and `limiter` are given."""
         self.factory = factory
         self.max_attempts = max_attempts
+        self.mail_poller: polling.Poller | None = None
+        if settings is not None and store is not None and limiter is not None:
+            # The lock keeps this worker's own polls from interleaving their SQLite writes.
+            self.mail_poller = polling.Poller(factory, store, limiter, settings, ingest_lock or threading.Lock())
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -33,6 +45,8 @@ class Worker:
         """One pass over everything that is due; returns how much work was done."""
         done = len(dispatcher.dispatch_once(self.factory, max_attempts=self.max_attempts))
         done += conversation_jobs.wake_snoozed(self.factory)
+        if self.mail_poller is not None:
+            done += len(polling.poll_due(self.mail_poller))
         return done
 
     def run_forever(self) -> None:

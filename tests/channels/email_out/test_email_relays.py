@@ -163,3 +163,22 @@ def test_an_unusable_install_relay_is_a_clear_failure(settings: Settings) -> Non
     finally:
         application.state.context.engine.dispose()
     assert state["delivery_state"] == "failed" and state["delivery_error"].startswith("BALIE_SMTP_RELAY")
+
+
+def test_a_shops_relay_at_an_internal_address_is_refused_at_delivery(settings: Settings) -> None:
+    # Saved while it pointed elsewhere (the mailbox API checks too); now it resolves inward.
+    application = create_app(dataclasses.replace(settings, webhook_allow_private=False), run_worker=False)
+    try:
+        with TestClient(application) as test_client, smtp_sink() as relay:
+            factory = application.state.context.factory
+            tenant = make_tenant(factory)
+            add_mailbox(factory, tenant, smtp_host=relay.host, smtp_port=relay.port, smtp_security="none")
+            conversation_id = receive_mail(factory, tenant, message_id="<q@klant.example>")
+            message_id = reply(test_client, tenant, conversation_id)
+            application.state.worker.run_once()
+            state = message_state(test_client, tenant, conversation_id, message_id)
+            assert relay.received == []
+    finally:
+        application.state.context.engine.dispose()
+    assert state["delivery_state"] == "failed"
+    assert state["delivery_error"] == "SMTP relay refused: the host 127.0.0.1 is an internal address (127.0.0.1)"

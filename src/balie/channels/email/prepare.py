@@ -35,6 +35,8 @@ class Relay:
     security: str  # tls | starttls | none
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+    # Set by a shop (checked like a webhook URL), not by the install's operator.
+    shop_owned: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def _relay(mailbox: Mailbox | None, default_relay: str | None, address: str) -> 
         authenticate = bool(mailbox.smtp_user) and mailbox.smtp_password is not None
         return Relay(host=mailbox.smtp_host, port=mailbox.smtp_port or DEFAULT_PORTS[security],
                      security=security, user=mailbox.smtp_user if authenticate else None,
-                     password=mailbox.smtp_password if authenticate else None)
+                     password=mailbox.smtp_password if authenticate else None, shop_owned=True)
     if not default_relay:
         raise PermanentFailure(f"no SMTP relay configured for {address}")
     try:

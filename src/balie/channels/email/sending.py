@@ -13,9 +13,10 @@ import contextlib
 import aiosmtplib
 from sqlalchemy.orm import Session, sessionmaker
 
+from balie import netguard
 from balie.channels.base import Delivery, PermanentFailure, TemporaryFailure
 from balie.channels.email import prepare
-from balie.channels.email.prepare import Outgoing
+from balie.channels.email.prepare import Outgoing, Relay
 from balie.config import Settings
 from balie.storage import FileStore
 
@@ -30,6 +31,7 @@ class EmailAdapter:
                  timeout: float = COMMAND_TIMEOUT, deadline: float = DEADLINE) -> None:
         self.factory = factory
         self.default_relay = settings.smtp_relay
+        self.allow_private = settings.webhook_allow_private
         self.store = FileStore(settings.data_dir)
         self.timeout = timeout
         self.deadline = deadline
@@ -38,7 +40,20 @@ class EmailAdapter:
         # The session is closed before the relay is called: no transaction waits on the network.
         with self.factory() as session:
             outgoing = prepare.prepare(session, delivery, store=self.store, default_relay=self.default_relay)
+        if outgoing.relay.shop_owned and not self.allow_private:
+            _refuse_internal(outgoing.relay)
         send(outgoing, timeout=self.timeout, deadline=self.deadline)
+
+
+def _refuse_internal(relay: Relay) -> None:
+    """A shop's relay was checked when it was saved; checked again now, because the name may
+    resolve elsewhere today, and Balie must not be made to connect into its own network."""
+    host = f"[{relay.host}]" if ":" in relay.host else relay.host
+    problem = netguard.private_target(f"smtp://{host}")
+    if problem and "cannot be resolved" in problem:
+        raise TemporaryFailure(f"SMTP relay {relay.host}: {problem}")
+    if problem:
+        raise PermanentFailure(f"SMTP relay refused: {problem}")
 
 
 def send(outgoing: Outgoing, *, timeout: float = COMMAND_TIMEOUT, deadline: float = DEADLINE) -> str:

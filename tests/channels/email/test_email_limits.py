@@ -6,9 +6,11 @@ parser reports; the stdlib parser itself fails on the first input with Recursion
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import os
 import random
+from collections.abc import Iterator
 from email import policy
 from pathlib import Path
 
@@ -126,8 +128,9 @@ def test_mutated_corpus_mails_never_reach_the_safety_net() -> None:
     samples = [path.read_bytes() for path in sorted(corpus.glob("*/*")) if path.suffix in (".box", ".eml")]
     samples = samples or [plain_mail("Hallo"), nested(5)]
     rng = random.Random(20260103)
-    inserts = [b"\n", b"\r\n", b"--", b"=?", b"?=", b"=?utf-8?B?", b"(", b"<", b"\x00", b"\xff",
-               b"begin 644 x\n", b'Content-Type: multipart/mixed; boundary="x"\n\n--x\n']
+    inserts = [b"\n", b"\r\n", b"--", b"=?", b"?=", b"=?utf-8?B?", b"(", b"<", b"\x00", b"\xff", b"\xe9",
+               b"begin 644 x\n", b'Content-Type: multipart/mixed; boundary="x"\n\n--x\n',
+               b"=?utf-8?b?\xff\xfe?=", b"Content-ID: <\xff>\n", b'filename="\xff.txt"', b"charset=\xff"]
     for _ in range(300):
         data = bytearray(rng.choice(samples))
         for _ in range(rng.randint(1, 20)):
@@ -141,3 +144,16 @@ def test_mutated_corpus_mails_never_reach_the_safety_net() -> None:
                 del data[position:position + rng.randint(1, 100)]
         parsed = parse(bytes(data))
         assert not (parsed.reason or "").startswith("parser error"), parsed.reason
+        for value in _strings(parsed):
+            value.encode("utf-8")  # no surrogate escapes of raw bytes left in any field
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _strings(item)
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from _strings(getattr(value, field.name))

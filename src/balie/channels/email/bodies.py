@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from balie import text as balie_text
 from balie.channels.email import charsets, headers
-from balie.channels.email.mime import Part, decode_uu, parse_headers, split_head, transfer_decode
+from balie.channels.email.mime import Part, decode_uu, parse_headers, raw_header, split_head, transfer_decode
 
 # Leaves kept as attachments with a readable name even though they have none.
 _NAMES = {
@@ -205,10 +205,10 @@ def _filename(part: Part) -> str:
 
 
 def _content_id(part: Part) -> str | None:
-    raw = part.headers.get("content-id")
+    raw = raw_header(part.headers, "content-id")
     if raw is None:
         return None
-    value = str(raw).strip().strip("<>").strip()
+    value = " ".join(charsets.repair(raw).split()).strip("<>").strip()
     return value[:500] or None
 
 

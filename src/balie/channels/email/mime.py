@@ -68,14 +68,20 @@ def parse_headers(head: bytes) -> EmailMessage:
     return message
 
 
+def raw_header(headers: EmailMessage, name: str) -> str | None:
+    """A header's first value as written (the registry is not asked: nothing to parse)."""
+    wanted = name.lower()
+    return next((str(value) for key, value in headers.raw_items() if key.lower() == wanted), None)
+
+
 def content_type_of(headers: EmailMessage, default: str = "text/plain") -> str:
-    if headers.get("content-type") is None:
+    if raw_header(headers, "content-type") is None:
         return default
     try:
         value = headers.get_content_type()
     except Exception:  # a header the stdlib cannot parse is a plain part, as RFC 2045 says
         return "text/plain"
-    return value if "/" in value else "text/plain"
+    return value if "/" in value and value.isascii() else "text/plain"
 
 
 def boundary_of(headers: EmailMessage) -> str | None:
@@ -162,7 +168,7 @@ def _make_part(head: bytes, body: bytes, depth: int, default_type: str) -> Part:
 
 def transfer_decode(part: Part) -> tuple[bytes, str | None]:
     """The part's body with its Content-Transfer-Encoding undone; a note when that failed."""
-    encoding = str(part.headers.get("content-transfer-encoding", "") or "").strip().lower()
+    encoding = (raw_header(part.headers, "content-transfer-encoding") or "").strip().lower()
     data = part.body
     if encoding == "base64":
         return decode_base64(data), None

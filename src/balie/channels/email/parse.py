@@ -115,7 +115,7 @@ def _parse(raw: bytes) -> ParsedMail:
         to=headers.addresses(root, "to", hint),
         cc=headers.addresses(root, "cc", hint),
         date=date,
-        auto_submitted=(auto.split(";")[0].strip().lower() or None) if auto else None,
+        auto_submitted=(headers.text_value(auto).split(";")[0].strip().lower() or None) if auto else None,
         content_type=tree.root.content_type,
         headers=_decoded_headers(root, hint),
         text=text,

@@ -22,7 +22,7 @@ def plain_mail(body: str, *, subject: str = "Re: Bestelling 1042", charset: str 
     data = body.replace("\n", "\r\n").encode(charset)
     if transfer == "base64":
         data = base64.encodebytes(data)
-    return head.encode("ascii") + data
+    return head.encode() + data  # non-ASCII headers as raw UTF-8 (RFC 6532)
 
 
 def alternative_mail(plain: str, html: str, *, extra_headers: str = "") -> bytes:

@@ -37,7 +37,8 @@ def test_headers_that_mark_machine_mail(header: str) -> None:
 @pytest.mark.parametrize("subject", [
     "Automatisch antwoord: Bestelling 1042", "Out of Office: Order 1042", "Out of office", "Afwezig tot 6 januari",
     "Abwesenheitsnotiz: Bestellung", "Autoreply: je bericht", "Automatic reply: RE: Order", "Auto-Reply",
-    "Automatische Antwort: Ihre Anfrage", "RE: Out of the office until Monday",
+    "Automatische Antwort: Ihre Anfrage", "RE: Out of the office until Monday", "Afwezigheidsmelding",
+    "Réponse automatique : votre commande",
 ])
 def test_auto_reply_subjects(subject: str) -> None:
     assert is_auto_reply(parse(plain_mail("x", subject=subject)))
@@ -46,6 +47,8 @@ def test_auto_reply_subjects(subject: str) -> None:
 @pytest.mark.parametrize(("subject", "header"), [
     ("Re: Bestelling 1042", ""),
     ("Mijn pakket was afwezig bij de buren", ""),
+    ("Afwezigheid van de bezorger", ""),
+    ("Absence of an item in my order", ""),
     ("Re: Bestelling", "Auto-Submitted: no\r\n"),
     ("Re: Bestelling", "X-Auto-Response-Suppress: RN, NRN\r\n"),
     ("Re: Bestelling", "Precedence: first-class\r\n"),

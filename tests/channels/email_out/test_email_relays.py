@@ -182,3 +182,21 @@ def test_a_shops_relay_at_an_internal_address_is_refused_at_delivery(settings: S
         application.state.context.engine.dispose()
     assert state["delivery_state"] == "failed"
     assert state["delivery_error"] == "SMTP relay refused: the host 127.0.0.1 is an internal address (127.0.0.1)"
+
+
+@pytest.mark.parametrize(("relay_settings", "reason"), [
+    ({"smtp_security": "starttls"}, "STARTTLS extension not supported"),
+    ({"smtp_security": "none", "smtp_user": "winkel", "smtp_password": "geheim"}, "AUTH extension is not supported"),
+])
+def test_a_relay_that_does_not_offer_what_the_settings_need_fails_at_once(
+    app: FastAPI, client: TestClient, tenant: Tenant, factory: sessionmaker[Session],
+    relay_settings: dict[str, str], reason: str,
+) -> None:
+    with smtp_sink() as relay:  # plain, and without TLS it offers no AUTH either
+        add_mailbox(factory, tenant, smtp_host=relay.host, smtp_port=relay.port, **relay_settings)
+        conversation_id = receive_mail(factory, tenant, message_id="<q@klant.example>")
+        message_id = reply(client, tenant, conversation_id)
+        app.state.worker.run_once()
+    assert relay.received == []
+    state = message_state(client, tenant, conversation_id, message_id)
+    assert state["delivery_state"] == "failed" and reason in state["delivery_error"]

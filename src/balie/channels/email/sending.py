@@ -67,13 +67,15 @@ def send(outgoing: Outgoing, *, timeout: float = COMMAND_TIMEOUT, deadline: floa
         raise _answered(where, refused.code, refused.message, f"RCPT TO <{refused.recipient}>") from None
     except aiosmtplib.SMTPResponseException as error:
         raise _answered(where, error.code, error.message, _stage(error)) from None
-    except aiosmtplib.SMTPNotSupported as error:
-        raise PermanentFailure(f"{where}: {error}") from None
     except TimeoutError:
         raise TemporaryFailure(f"{where} did not answer in time") from None
-    except (aiosmtplib.SMTPException, OSError) as error:
+    except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, OSError) as error:
         # Connection refused or lost, TLS handshake failed: the relay may be back later.
         raise TemporaryFailure(f"{where} unreachable: {error}") from None
+    except aiosmtplib.SMTPException as error:
+        # What remains is a mismatch of settings: STARTTLS or AUTH asked of a relay that does
+        # not offer it. Trying again will not change that; the agent must see it.
+        raise PermanentFailure(f"{where}: {error}") from None
     except ValueError as error:  # an address aiosmtplib will not put on a command line
         raise PermanentFailure(f"{where}: {error}") from None
 

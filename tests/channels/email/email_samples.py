@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import base64
+import os
+from pathlib import Path
+
+# The shared corpus of real mails sits beside the repository, here and in CI.
+CORPUS = Path(os.environ.get("BALIE_MAIL_CORPUS") or Path(__file__).resolve().parents[3].parent / "shared/corpus/mail")
 
 
 def plain_mail(body: str, *, subject: str = "Re: Bestelling 1042", charset: str = "utf-8",

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from email_samples import plain_mail
+from email_samples import CORPUS, plain_mail
 
 from balie.channels.email.classify import auto_reply_reason, bounce, is_auto_reply
 from balie.channels.email.parse import parse
-
-CORPUS = Path(os.environ.get("BALIE_MAIL_CORPUS", "/work/shared/corpus/mail"))
 
 
 def corpus(name: str) -> bytes:

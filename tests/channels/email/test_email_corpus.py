@@ -9,7 +9,6 @@ body is compared by its text (whitespace normalised on both sides). Print the fi
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -17,12 +16,11 @@ from typing import Any
 
 import pytest
 import yaml
+from email_samples import CORPUS
 
 from balie.channels.email import classify, htmltext
 from balie.channels.email.parse import ParsedMail, parse
 
-# shared/ sits beside the repository, here and in CI.
-CORPUS = Path(os.environ.get("BALIE_MAIL_CORPUS") or Path(__file__).resolve().parents[3].parent / "shared/corpus/mail")
 MAILS = sorted(
     path for path in CORPUS.glob("*/*") if path.suffix in (".box", ".eml")
 ) if CORPUS.is_dir() else []

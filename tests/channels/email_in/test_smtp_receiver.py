@@ -190,3 +190,17 @@ def test_swaks_delivers_to_the_receiver(client: TestClient, tenant: Tenant, smtp
     assert result.returncode == 0, result.stdout + result.stderr
     (item,) = conversations(client, tenant)
     assert item["subject"] == "Via swaks"
+
+
+def test_thirty_megabyte_attachment_is_refused_at_the_default_limit(app: FastAPI, factory: sessionmaker[Session],
+                                                                    tenant: Tenant, client: TestClient) -> None:
+    add_mailbox(factory, tenant)
+    with smtp_receiver(app) as smtp:  # the default: BALIE_MAIL_MAX_BYTES = 25 MiB
+        message = mail(body="Zie bijlage")
+        message.add_attachment(b"\1" * (30 * 1024 * 1024), maintype="application", subtype="zip",
+                               filename="fotos.zip")
+        with pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPDataError)) as refused:
+            smtp.send(message)
+        assert refused.value.smtp_code == 552
+        smtp.send(mail("Daarna", "gewoon een vraag"))  # the receiver is still there
+    assert [item["subject"] for item in conversations(client, tenant)] == ["Daarna"]

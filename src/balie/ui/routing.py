@@ -59,6 +59,7 @@ EXPLAINED = {
     "not_found": N_("This page does not exist, or it belongs to another shop."),
     "forbidden": N_("You may not do that."),
     "unauthorized": N_("You do not work in this shop."),
+    "admin_only": N_("Only the shop's admins can change its settings."),
     "csrf": N_("This form has expired. Reload the page and try again."),
     "invalid_form": N_("Some fields were missing or not filled in correctly."),
 }

@@ -113,13 +113,14 @@ _BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\
 
 
 class ServerInvalid(Invalid):
-    """A mail server setting that cannot be used; `field` (host, port, security, user,
-    password, folder) and `reason` tell a form which field to mark and what to say."""
+    """Mail server settings that cannot be used. `problems` lists each as (field, reason):
+    the field (host, port, security, user, password, folder) a form marks, and a reason code
+    for what it says there; `kind` is imap or smtp."""
 
-    def __init__(self, detail: str, *, field: str, reason: str) -> None:
+    def __init__(self, detail: str, *, kind: str, problems: list[tuple[str, str]]) -> None:
         super().__init__(detail, code="invalid_server_url")
-        self.field = field
-        self.reason = reason
+        self.kind = kind
+        self.problems = problems
 
 
 class _Keep(enum.Enum):
@@ -188,7 +189,8 @@ def clean_signature(value: str) -> str:
     return value
 
 
-def _check_host(host: str, *, kind: str, allow_private: bool) -> str:
+def _check_host(host: str, *, kind: str, allow_private: bool) -> tuple[str | None, str]:
+    """The host in its ASCII form, or None and what is wrong with it."""
     host = host.strip().lower()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
@@ -197,54 +199,71 @@ def _check_host(host: str, *, kind: str, allow_private: bool) -> str:
     except ValueError:
         checked = _ascii_host(host)
     if not checked:
-        raise ServerInvalid(f"the {kind.upper()} host {host!r} is not a host name or an IP address",
-                            field="host", reason="host")
+        return None, "host"
     if not allow_private:
         problem = netguard.private_target(f"{kind}://[{checked}]" if ":" in checked else f"{kind}://{checked}")
         if problem:
-            raise ServerInvalid(f"the {kind.upper()} server is not allowed: {problem}", field="host",
-                                reason="host_unknown" if "cannot be resolved" in problem else "host_private")
-    return checked
+            return None, "host_unknown" if "cannot be resolved" in problem else "host_private"
+    return checked, ""
 
 
-def check_server(server: ServerUrl, *, kind: str, allow_private: bool = True) -> ServerUrl:
-    """A server as the poller and the sender can use it, or ServerInvalid naming the field."""
-    name = kind.upper()
-    host = _check_host(server.host, kind=kind, allow_private=allow_private)
+# reason → what the API's detail says (the settings page says it in the agent's language)
+SERVER_PROBLEMS = {
+    "host": "the host is not a host name or an IP address",
+    "host_unknown": "the host cannot be resolved",
+    "host_private": "the host is an internal address (loopback, private or link-local network)",
+    "port": "the port must be from 1 to 65535",
+    "security": f"the security must be one of {', '.join(SECURITY)}",
+    "user": "the user name is empty, longer than 320 characters or contains a control character",
+    "user_missing": "a user name is needed",
+    "password": "the password is longer than 500 characters or contains a control character",
+    "password_missing": "a password is needed",
+    "folder": "the folder is longer than 255 characters or contains a control character",
+    "path": "an SMTP server has no folder (nothing after host:port)",
+}
+
+
+def _refuse(kind: str, problems: list[tuple[str, str]]) -> ServerInvalid:
+    detail = "; ".join(SERVER_PROBLEMS[reason] for _, reason in problems)
+    return ServerInvalid(f"{kind.upper()} server: {detail}", kind=kind, problems=problems)
+
+
+def check_server(server: ServerUrl, *, kind: str, allow_private: bool = True,
+                 problems: list[tuple[str, str]] | None = None) -> ServerUrl:
+    """A server as the poller and the sender can use it, or ServerInvalid listing every
+    problem at once (with those already found in `problems`)."""
+    problems = list(problems or [])
+    host, reason = _check_host(server.host, kind=kind, allow_private=allow_private)
+    if reason:
+        problems.append(("host", reason))
     if not 1 <= server.port <= 65535:
-        raise ServerInvalid(f"the {name} port must be from 1 to 65535", field="port", reason="port")
+        problems.append(("port", "port"))
     if server.security not in SECURITY:
-        raise ServerInvalid(f"the {name} security must be one of {', '.join(SECURITY)}", field="security",
-                            reason="security")
+        problems.append(("security", "security"))
     if server.user is not None and (not server.user or len(server.user) > 320 or _has_control(server.user)):
-        raise ServerInvalid(f"the {name} user name is empty, too long or contains a control character",
-                            field="user", reason="user")
+        problems.append(("user", "user"))
     if server.password is not None and (len(server.password) > 500 or _has_control(server.password)):
-        raise ServerInvalid(f"the {name} password is longer than 500 characters or contains a control character",
-                            field="password", reason="password")
-    if server.password is not None and not server.user:
-        raise ServerInvalid(f"the {name} password needs a user name", field="user", reason="user_missing")
+        problems.append(("password", "password"))
+    elif (server.password is not None or kind == "imap") and not server.user:
+        problems.append(("user", "user_missing"))  # IMAP always logs in; SMTP when it has a password
     folder = server.path
     if kind == "smtp" and folder:
-        raise ServerInvalid("an SMTP server has no folder (nothing after host:port)", field="folder", reason="path")
+        problems.append(("folder", "path"))
     if kind == "imap":
         folder = folder.strip() or "INBOX"
         if len(folder) > 255 or _has_control(folder):
-            raise ServerInvalid("the IMAP folder is longer than 255 characters or contains a control character",
-                                field="folder", reason="folder")
+            problems.append(("folder", "folder"))
+    if problems or host is None:
+        raise _refuse(kind, problems)
     return replace(server, host=host, path=folder)
 
 
 def server_from_url(url: str, *, kind: str, allow_private: bool = True) -> ServerUrl:
     """imaps://user:password@host:993/INBOX (the API's form): characters such as @ : / # ? %
     in the user name or password are percent-encoded (%40 %3A %2F %23 %3F %25)."""
-    name = kind.upper()
-    if _has_control(url) or any(c.isspace() for c in url.strip()):
-        raise Invalid(f"the {name} URL contains spaces or control characters (percent-encode them)",
-                      code="invalid_server_url")
-    if "?" in url or "#" in url:
-        raise Invalid(f"the {name} URL has a ? or # in it: percent-encode them in the password (%3F, %23)",
-                      code="invalid_server_url")
+    if _has_control(url) or any(c.isspace() or c in "?#" for c in url.strip()):
+        raise Invalid(f"the {kind.upper()} URL contains spaces, control characters, ? or #: percent-encode them "
+                      "in the user name or password", code="invalid_server_url")
     return check_server(parse_server_url(url, kind=kind), kind=kind, allow_private=allow_private)
 
 
@@ -253,15 +272,16 @@ def server_from_fields(kind: str, *, host: str, port: str, security: str, user: 
     """A server from a form's fields (the settings page); None when the host is left empty."""
     if not host.strip():
         return None
-    if security not in SECURITY:
-        raise ServerInvalid(f"the {kind.upper()} security must be one of {', '.join(SECURITY)}",
-                            field="security", reason="security")
+    # A bad port or security is reported, and the other fields are still checked.
+    problems = [] if security in SECURITY else [("security", "security")]
     port = port.strip()
-    if port and not (port.isascii() and port.isdecimal() and len(port) <= 5):
-        raise ServerInvalid(f"the {kind.upper()} port must be from 1 to 65535", field="port", reason="port")
-    server = ServerUrl(host=host, port=int(port) if port else DEFAULT_PORTS[kind][security], security=security,
+    readable = port.isascii() and port.isdecimal() and len(port) <= 5
+    if port and not readable:
+        problems.append(("port", "port"))
+    number = int(port) if port and readable else DEFAULT_PORTS[kind].get(security, 1)
+    server = ServerUrl(host=host, port=number, security=security if security in SECURITY else "tls",
                        user=user.strip() or None, password=password or None, path=folder)
-    return check_server(server, kind=kind, allow_private=allow_private)
+    return check_server(server, kind=kind, allow_private=allow_private, problems=problems)
 
 
 def set_smtp(mailbox: Mailbox, server: ServerUrl) -> None:
@@ -292,9 +312,9 @@ def _apply_imap(mailbox: Mailbox, server: ServerUrl) -> None:
     password = server.password if server.password is not None else (
         mailbox.imap_password if same_account else None)
     if not server.user:
-        raise ServerInvalid("IMAP polling needs a user name", field="user", reason="user_missing")
+        raise _refuse("imap", [("user", "user_missing")])
     if password is None:
-        raise ServerInvalid("IMAP polling needs a password", field="password", reason="password_missing")
+        raise _refuse("imap", [("password", "password_missing")])
     # Same folder on the same account: keep what was fetched, or a new password re-reads the folder.
     same_folder = same_account and mailbox.imap_folder == (server.path or "INBOX")
     fetched = mailbox.imap_uidvalidity, mailbox.imap_last_uid
@@ -309,7 +329,7 @@ def _apply_smtp(mailbox: Mailbox, server: ServerUrl) -> None:
     password = server.password if server.password is not None else (
         mailbox.smtp_password if same_account and server.user else None)
     if server.user and password is None:
-        raise ServerInvalid("the SMTP user name needs a password", field="password", reason="password_missing")
+        raise _refuse("smtp", [("password", "password_missing")])
     set_smtp(mailbox, replace(server, password=password))
 
 

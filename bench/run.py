@@ -21,9 +21,9 @@ import sys
 import time
 from typing import Any
 
-from bench import common, inbox, ingest, mail, memory
+from bench import common, inbox, ingest, mail, mail_out, memory
 
-SCENARIOS = ("ingest", "inbox", "memory", "mail")
+SCENARIOS = ("ingest", "inbox", "memory", "mail", "mail_out")
 
 
 def background_cpu(seconds: float = 2.0) -> float:
@@ -78,6 +78,8 @@ def _met(row: dict[str, Any]) -> str:
 def print_tables(results: dict[str, list[dict[str, Any]]]) -> None:
     if results.get("mail"):
         print("\n" + mail.table(results["mail"]))
+    if results.get("mail_out"):
+        print("\n" + mail_out.table(results["mail_out"]))
     if results.get("ingest"):
         print("\nIngest: POST /api/v1/messages, 8 clients (target on PostgreSQL: >= 500 msgs/s, p99 < 100 ms)")
         print("CPU% columns: 100 = one core; other% = everything else on the machine during the window")
@@ -187,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if scenario == "ingest":
                 results["ingest"] = ingest.run(quick=args.quick, profile=args.profile, redis_url=args.redis)
+            elif scenario == "mail_out":
+                results["mail_out"] = mail_out.run(quick=args.quick)
             elif scenario == "mail":
                 results["mail"] = mail.run(quick=args.quick)
             elif scenario == "inbox":

@@ -4,51 +4,53 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from html.parser import HTMLParser
 
 import nh3
 
+from balie import htmltext
+
 # Links open in a new tab without telling the target where they came from.
 _LINK_REL = "noopener noreferrer nofollow"
-_BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table"}
 
 
-def sanitise_html(raw: str) -> str:
-    """Only harmless markup survives: no script, no event handlers, no javascript: URLs."""
+def sanitise_html(raw: str) -> str | None:
+    """Only harmless markup survives: no script, no event handlers, no javascript: URLs.
+    None when the HTML is too costly to clean (see html_too_costly): keep its text instead."""
+    if html_too_costly(raw):
+        return None
     return nh3.clean(raw, link_rel=_LINK_REL, url_schemes={"http", "https", "mailto", "tel", "cid"})
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
+MAX_HTML = 1024 * 1024
+MAX_HTML_REFERENCES = 20_000
+MAX_HTML_DEPTH = 500
+_BLOCK_TAG = re.compile(
+    r"<(/?)(?:div|blockquote|section|ul|ol|center|article|dl|aside|nav|main|header|footer|fieldset|"
+    r"details|figure|figcaption|pre|address|summary|menu|dir|hgroup)\b",
+    re.I,
+)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "head", "title"):
-            self._skip += 1
-        elif tag in _BLOCK:
-            self.parts.append("\n")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "head", "title"):
-            self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCK:
-            self.parts.append("\n")
+def html_too_costly(html: str) -> str | None:
+    """Why cleaning this HTML would take far too long (nh3 slows down sharply on deep nesting
+    and masses of entities), or None."""
+    if len(html) > MAX_HTML:
+        return f"larger than {MAX_HTML // 1024} KiB"
+    if html.count("&") + html.count("\xa0") > MAX_HTML_REFERENCES:
+        return f"more than {MAX_HTML_REFERENCES} character references"
+    depth = deepest = 0
+    for match in _BLOCK_TAG.finditer(html):
+        depth = max(0, depth - 1) if match.group(1) else depth + 1
+        deepest = max(deepest, depth)
+        if deepest > MAX_HTML_DEPTH:
+            return f"block elements nested more than {MAX_HTML_DEPTH} deep"
+    return None
 
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
 
 
 def html_to_text(raw: str) -> str:
-    parser = _TextExtractor()
-    parser.feed(raw)
-    parser.close()
-    text = "".join(parser.parts)
-    text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    text = re.sub(r" ?\n ?", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    """Readable text from HTML, in linear time (see balie.htmltext for why not HTMLParser)."""
+    return htmltext.html_to_text(raw)
 
 
 def text_to_html(text: str) -> str:

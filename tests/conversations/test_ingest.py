@@ -97,7 +97,7 @@ def test_html_is_sanitised_and_turned_into_text(factory: sessionmaker[Session], 
         result = ingest(session, inbound(tenant, "", html='<p>Hoi <b>daar</b></p><script>alert(1)</script>'
                                          '<a href="javascript:alert(2)" onclick="x()">klik</a>'))
         message = session.get_one(Message, result.message_id)
-        assert message.text == "Hoi daar\nklik"
+        assert message.text == "Hoi daar\n\nklik"
         assert message.html is not None
         assert "script" not in message.html and "javascript:" not in message.html
         assert "onclick" not in message.html

@@ -111,7 +111,7 @@ def ingest(
         return duplicate
 
     body_html = text.sanitise_html(inbound.html) if inbound.html else None
-    body_text = inbound.text.strip() or (text.html_to_text(body_html) if body_html else "")
+    body_text = inbound.text.strip() or (text.html_to_text(inbound.html) if inbound.html else "")
     if not body_text and not inbound.files:
         raise Invalid("a message needs text, html or an attachment", code="empty_message")
 

@@ -18,7 +18,8 @@ import pytest
 import yaml
 from email_samples import CORPUS
 
-from balie.channels.email import classify, htmltext
+from balie import htmltext
+from balie.channels.email import classify
 from balie.channels.email.parse import ParsedMail, parse
 
 MAILS = sorted(

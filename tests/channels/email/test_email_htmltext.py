@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from balie.channels.email.htmltext import html_to_text, tokens
+from balie.htmltext import html_to_text, tokens
 
 
 @pytest.mark.parametrize(("html", "text"), [

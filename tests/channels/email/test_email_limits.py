@@ -16,7 +16,8 @@ import pytest
 from email_samples import CORPUS, plain_mail
 
 from balie.channels.email import bodies, mime
-from balie.channels.email.parse import MAX_HTML_DEPTH, parse
+from balie.channels.email.parse import parse
+from balie.text import MAX_HTML_DEPTH
 
 
 def nested(levels: int) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import smtplib
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from balie.customers.models import Identity
 from factories import Tenant
 
 _corpus_test = Path(__file__).parents[1] / "email" / "test_email_corpus.py"
+sys.path.insert(0, str(_corpus_test.parent))  # it imports its neighbour email_samples
 _spec = importlib.util.spec_from_file_location("email_corpus_expectations", _corpus_test)
 assert _spec is not None and _spec.loader is not None
 corpus = importlib.util.module_from_spec(_spec)

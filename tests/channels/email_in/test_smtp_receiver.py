@@ -204,3 +204,34 @@ def test_thirty_megabyte_attachment_is_refused_at_the_default_limit(app: FastAPI
         assert refused.value.smtp_code == 552
         smtp.send(mail("Daarna", "gewoon een vraag"))  # the receiver is still there
     assert [item["subject"] for item in conversations(client, tenant)] == ["Daarna"]
+
+
+def test_oversized_text_and_control_characters_are_stored_not_bounced_forever(
+    client: TestClient, tenant: Tenant, smtp: Smtp
+) -> None:
+    long_body = ("Dit is een heel lange klacht. " * 40_000)  # about 1.2 MB of text
+    smtp.send(mail("Klacht\x1b[31m rood", long_body))
+    smtp.send(b"From: a@example.nl\r\nSubject: nul\x00byte\r\nMessage-ID: <nul@example.nl>\r\n\r\nHallo\x00daar\r\n")
+    items = conversations(client, tenant)
+    assert len(items) == 2
+    messages = [m for item in items for m in detail(client, tenant, item["id"])["messages"]]  # type: ignore[attr-defined]
+    long_one = next(m for m in messages if "truncated" in m["flags"])
+    assert len(long_one["text"].encode()) < 1024 * 1024 and long_one["raw_url"]
+    assert all("\x00" not in m["text"] and "\x1b" not in m["text"] for m in messages)
+
+
+def test_a_mail_the_store_refuses_is_kept_as_unreadable(
+    client: TestClient, tenant: Tenant, smtp: Smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from balie.channels.email import receiver
+    from balie.errors import Invalid
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise Invalid("something about this mail cannot be stored")
+
+    monkeypatch.setattr(receiver, "receive", refuse)
+    smtp.send(mail("Lastig", "Deze gaat mis"))  # 250, not a 451 the sender would retry for ever
+    (item,) = conversations(client, tenant)
+    (message,) = detail(client, tenant, item["id"])["messages"]  # type: ignore[misc]
+    assert message["flags"] == ["unparsable"] and "cannot be stored" in message["text"]
+    assert b"Deze gaat mis" in client.get(message["raw_url"], headers=tenant.headers).content

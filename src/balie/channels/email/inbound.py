@@ -23,10 +23,12 @@ from balie.conversations.models import Conversation, Message
 from balie.customers.service import IdentityRef, normalise
 from balie.errors import Invalid
 from balie.events import Event, publish_on_commit
+from balie.inputs import MAX_TEXT_BYTES
 from balie.ratelimit import Limiter
 from balie.storage import FileStore
 
 CONVERSATION_REF = re.compile(r"\[#(\d{1,18})\]")
+TEXT_LIMIT = MAX_TEXT_BYTES - 4096
 HOUR = 3600
 
 
@@ -68,19 +70,24 @@ def receive(
     text = parsed.text or parsed.full_text
     if not text.strip() and not parsed.attachments:
         text = "(no visible content)" if not parsed.unparsable else f"(unreadable mail: {parsed.reason})"
+    text, cut = _fit(text)
+    full_text, cut_full = _fit(parsed.full_text)
+    html = parsed.html if parsed.html is None or len(parsed.html.encode("utf-8", "replace")) < TEXT_LIMIT else None
+    if cut or cut_full or html != parsed.html:
+        flags.append("truncated")  # the whole mail is still in its raw source
     match = CONVERSATION_REF.search(parsed.subject)
     inbound = InboundMessage(
         shop_id=mailbox.shop_id,
         channel="email",
         identities=[sender],
         text=text,
-        html=parsed.html,
-        subject=parsed.subject or "(no subject)",
-        customer_name=parsed.from_name,
-        external_id=parsed.message_id,
+        html=html,
+        subject=_line(parsed.subject)[:500] or "(no subject)",
+        customer_name=_line(parsed.from_name)[:200],
+        external_id=_line(parsed.message_id)[:500],
         files=[InboundFile(a.filename or "attachment", a.content_type, a.data) for a in parsed.attachments],
         channel_address=mailbox.address,
-        full_text=parsed.full_text,
+        full_text=full_text,
         raw_path=stored.path,
         flags=flags,
         explicit_threading=True,
@@ -91,6 +98,19 @@ def receive(
     result = ingest(session, inbound, store=store)
     return Received(outcome="stored" if result.created else "duplicate", conversation_id=result.conversation_id,
                     message_id=result.message_id, flags=tuple(flags))
+
+
+def _fit(value: str) -> tuple[str, bool]:
+    """Message text within what a message may hold (the raw source keeps everything)."""
+    value = value.replace("\x00", "")
+    if len(value.encode("utf-8", "replace")) <= TEXT_LIMIT:
+        return value, False
+    return value.encode("utf-8", "replace")[:TEXT_LIMIT].decode("utf-8", "ignore") + "\n[…]", True
+
+
+def _line(value: str) -> str:
+    """A header value fit for a one-line field: control characters become spaces."""
+    return "".join(" " if ord(c) < 32 or c == "\x7f" else c for c in value).strip()
 
 
 def _sender(parsed: ParsedMail, envelope_from: str | None) -> IdentityRef:
@@ -139,3 +159,17 @@ def _attach_bounce(
         "conversation_id": original.conversation_id, "message_id": original.id,
         "state": original.delivery_state}))
     return Received("bounce", original.conversation_id, note.id, ("bounce",))
+
+
+def receive_unreadable(session: Session, *, mailbox: Mailbox, raw: bytes, store: FileStore, reason: str) -> Received:
+    """The last resort when a mail was refused as stored: keep it anyway, flagged, so that
+    the sender is not asked to retry something that will never go in."""
+    stored = store.save(raw, folder="mail")
+    result = ingest(session, InboundMessage(
+        shop_id=mailbox.shop_id, channel="email", identities=[normalise("external", "unknown-email-sender")],
+        text=f"(this mail could not be stored as it was sent: {reason}; its raw source is kept)",
+        subject="(unreadable mail)", external_id=f"<raw-{stored.sha256}@balie>", channel_address=mailbox.address,
+        raw_path=stored.path, flags=["unparsable"], explicit_threading=True,
+    ), store=store)
+    return Received("stored" if result.created else "duplicate", result.conversation_id, result.message_id,
+                    ("unparsable",))

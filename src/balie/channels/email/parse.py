@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from balie import htmltext
 from balie import text as balie_text
-from balie.channels.email import bodies, charsets, headers, htmltext, mime, quotes
+from balie.channels.email import bodies, charsets, headers, mime, quotes
 from balie.channels.email.bodies import Attachment
 from balie.channels.email.headers import Address
 
@@ -23,14 +24,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The sanitiser (nh3) takes time quadratic in the nesting of block elements and in the
 # number of character references; beyond these limits the HTML is left out (the text
 # stays). 1 MiB is also what ingest accepts.
-MAX_HTML = 1024 * 1024
-MAX_HTML_REFERENCES = 20_000
-MAX_HTML_DEPTH = 500
-_BLOCK_TAG = re.compile(
-    r"<(/?)(?:div|blockquote|section|ul|ol|center|article|dl|aside|nav|main|header|footer|fieldset|"
-    r"details|figure|figcaption|pre|address|summary|menu|dir|hgroup)\b",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -205,24 +198,10 @@ def _html_of(segments: list[bodies.Segment]) -> tuple[str | None, str | None]:
         elif segment.plain:
             pieces.append(balie_text.text_to_html(segment.plain))
     html = _CONTROL.sub("", "\n".join(pieces))
-    problem = _html_too_costly(html)
+    problem = balie_text.html_too_costly(html)
     if problem:
         return None, problem
     return balie_text.sanitise_html(html), None
-
-
-def _html_too_costly(html: str) -> str | None:
-    if len(html) > MAX_HTML:
-        return f"larger than {MAX_HTML // 1024} KiB"
-    if html.count("&") + html.count("\xa0") > MAX_HTML_REFERENCES:
-        return f"more than {MAX_HTML_REFERENCES} character references"
-    depth = deepest = 0
-    for match in _BLOCK_TAG.finditer(html):
-        depth = max(0, depth - 1) if match.group(1) else depth + 1
-        deepest = max(deepest, depth)
-        if deepest > MAX_HTML_DEPTH:
-            return f"block elements nested more than {MAX_HTML_DEPTH} deep"
-    return None
 
 
 def _decoded_headers(message: EmailMessage, hint: str | None) -> tuple[tuple[str, str], ...]:

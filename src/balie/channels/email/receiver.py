@@ -20,9 +20,10 @@ from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.channels.email import service as mailbox_service
-from balie.channels.email.inbound import Received, receive
+from balie.channels.email.inbound import Received, receive, receive_unreadable
 from balie.config import Settings
 from balie.db import transaction
+from balie.errors import BalieError
 from balie.ratelimit import Limiter
 from balie.storage import FileStore
 
@@ -82,13 +83,22 @@ class Handler:
         results: list[Received] = []
         seen: set[int] = set()
         for address in recipients:
-            with self.ingest_lock, transaction(self.factory) as session:
-                mailbox = mailbox_service.by_address(session, address)
-                if mailbox is None or mailbox.id in seen:
-                    continue
-                seen.add(mailbox.id)
-                results.append(receive(session, mailbox=mailbox, raw=raw, store=self.store, limiter=self.limiter,
-                                       hold_per_hour=self.settings.mail_hold_per_hour, envelope_from=envelope_from))
+            try:
+                with self.ingest_lock, transaction(self.factory) as session:
+                    mailbox = mailbox_service.by_address(session, address)
+                    if mailbox is None or mailbox.id in seen:
+                        continue
+                    seen.add(mailbox.id)
+                    results.append(receive(session, mailbox=mailbox, raw=raw, store=self.store,
+                                           limiter=self.limiter, hold_per_hour=self.settings.mail_hold_per_hour,
+                                           envelope_from=envelope_from))
+            except BalieError as refused:  # would be refused again on every retry: keep it flagged instead
+                log.warning("mail for %s refused as stored (%s); keeping it as unreadable", address, refused)
+                with self.ingest_lock, transaction(self.factory) as session:
+                    mailbox = mailbox_service.by_address(session, address)
+                    if mailbox is not None:
+                        results.append(receive_unreadable(session, mailbox=mailbox, raw=raw, store=self.store,
+                                                          reason=refused.detail))
         return results
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 LEASE = dt.timedelta(seconds=120)
 BASE_DELAY = 5.0
 MAX_DELAY = 3600.0
+PARALLEL = 8  # deliveries in flight at once per worker
 
 
 @dataclass(frozen=True)
@@ -125,35 +127,45 @@ def _record(
     return entry.status
 
 
-def dispatch_once(factory: sessionmaker[Session], *, limit: int = 50, max_attempts: int = 8) -> list[Outcome]:
-    """One round: claim, deliver outside any transaction, record. Returns what happened."""
+def dispatch_once(
+    factory: sessionmaker[Session], *, limit: int = 50, max_attempts: int = 8, parallel: int = PARALLEL
+) -> list[Outcome]:
+    """One round: claim, deliver outside any transaction, record. Returns what happened.
+
+    Deliveries wait on the network (SMTP, webhooks), so several run at once; each one has
+    its own sessions and its own claim, exactly as if separate workers had taken them."""
     with factory() as session, session.begin():
         claimed = _claim(session, limit)
-    outcomes: list[Outcome] = []
-    for entry_id in claimed:
-        with factory() as session:
-            entry = session.get_one(OutboxEntry, entry_id)
-            delivery = _delivery(session, entry)
-            session.expunge_all()  # nothing is held open while we talk to the outside world
-        claim = entry.attempts  # our claim; a later one (after our lease ran out) is another number
-        adapter = adapter_for(entry.channel)
-        result, error = "sent", None
-        try:
-            if entry.attempts > max_attempts:
-                # Claimed again and again without an outcome: each time a worker died delivering it.
-                raise PermanentFailure("gave up: delivery was interrupted on every attempt")
-            if adapter is None:
-                raise PermanentFailure(f"the {entry.channel} channel cannot send messages yet")
-            adapter.deliver(delivery)
-        except TemporaryFailure as failure:
-            result, error = "retry", str(failure)[:1000]
-        except PermanentFailure as failure:
-            result, error = "failed", str(failure)[:1000]
-        except Exception as failure:  # an adapter bug must not stop the queue; retried like a 5xx
-            log.exception("adapter for %s crashed", entry.channel)
-            result, error = "retry", f"internal error: {failure.__class__.__name__}"[:1000]
-        with factory() as session, session.begin():
-            status = _record(session, entry_id, claim, result, error, max_attempts)
-        if status is not None:
-            outcomes.append(Outcome(entry_id, status, error))
-    return outcomes
+    if len(claimed) <= 1 or parallel <= 1:
+        outcomes = [_deliver_one(factory, entry_id, max_attempts) for entry_id in claimed]
+    else:
+        with ThreadPoolExecutor(max_workers=min(parallel, len(claimed)), thread_name_prefix="balie-send") as pool:
+            outcomes = list(pool.map(lambda entry_id: _deliver_one(factory, entry_id, max_attempts), claimed))
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _deliver_one(factory: sessionmaker[Session], entry_id: int, max_attempts: int) -> Outcome | None:
+    with factory() as session:
+        entry = session.get_one(OutboxEntry, entry_id)
+        delivery = _delivery(session, entry)
+        session.expunge_all()  # nothing is held open while we talk to the outside world
+    claim = entry.attempts  # our claim; a later one (after our lease ran out) is another number
+    adapter = adapter_for(entry.channel)
+    result, error = "sent", None
+    try:
+        if entry.attempts > max_attempts:
+            # Claimed again and again without an outcome: each time a worker died delivering it.
+            raise PermanentFailure("gave up: delivery was interrupted on every attempt")
+        if adapter is None:
+            raise PermanentFailure(f"the {entry.channel} channel cannot send messages yet")
+        adapter.deliver(delivery)
+    except TemporaryFailure as failure:
+        result, error = "retry", str(failure)[:1000]
+    except PermanentFailure as failure:
+        result, error = "failed", str(failure)[:1000]
+    except Exception as failure:  # an adapter bug must not stop the queue; retried like a 5xx
+        log.exception("adapter for %s crashed", entry.channel)
+        result, error = "retry", f"internal error: {failure.__class__.__name__}"[:1000]
+    with factory() as session, session.begin():
+        status = _record(session, entry_id, claim, result, error, max_attempts)
+    return Outcome(entry_id, status, error) if status is not None else None

@@ -183,7 +183,10 @@ def _login(client: imaplib.IMAP4, account: Account) -> None:
         raise _failure(error, account, "login") from None
     except imaplib.IMAP4.error as error:
         raise ImapFailure(_scrub(f"login refused for {account.user}: {_reason(error)}", account)) from None
-    except (OSError, UnicodeError) as error:
+    except UnicodeError:
+        raise ImapFailure(f"{account.host} offers only LOGIN, which takes no accents or other non-ASCII "
+                          "characters in the user name or password") from None
+    except OSError as error:
         raise _failure(error, account, "login") from None
 
 

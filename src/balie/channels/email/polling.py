@@ -115,7 +115,7 @@ def status(mailbox: Mailbox) -> dict[str, Any]:
 
 def poll_due(poller: Poller, *, limit: int = PARALLEL) -> list[PollResult]:
     """One pass: claim up to `limit` due mailboxes and poll them side by side."""
-    with transaction(poller.factory) as session:
+    with poller.ingest_lock, transaction(poller.factory) as session:  # SQLite: a read, then a write
         claims = _claim(session, limit)
     if len(claims) <= 1:
         return [poll(poller, claim) for claim in claims]

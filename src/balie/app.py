@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     settings = settings or config.load()
     context = web_context.build(settings)
     register_channels(settings, context.factory)
-    worker = Worker(context.factory, context.bus, max_attempts=settings.dispatch_max_attempts)
+    worker = Worker(context.factory, context.bus, max_attempts=settings.dispatch_max_attempts, settings=settings,
+                    store=context.store, limiter=context.limiter, ingest_lock=context.ingest_lock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

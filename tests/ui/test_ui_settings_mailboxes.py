@@ -252,6 +252,12 @@ def test_editing_keeps_the_password_unless_a_new_one_is_typed(
     assert (row.address, row.display_name, row.signature) == ("help@winkel.nl", "Nieuw", "")
     assert (row.imap_password, row.smtp_password, row.imap_last_uid) == ("geheim", "ook-geheim", 12)
 
+    partial = client.post(url, data={"csrf_token": csrf, "display_name": "Alleen de naam"}, follow_redirects=False)
+    assert partial.status_code == 303  # the fields not sent stay as they are
+    row = mailboxes(factory, tenant.shop_id)[0]
+    assert (row.display_name, row.imap_host, row.imap_password, row.smtp_host) == (
+        "Alleen de naam", "imap.example.nl", "geheim", "smtp.example.nl")
+
     cleared = client.post(url, data={**form, "imap_host": "", "smtp_host": ""}, follow_redirects=False)
     assert cleared.status_code == 303
     row = mailboxes(factory, tenant.shop_id)[0]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from balie.channels.email import service as mailbox_service
 from balie.channels.email.models import Mailbox
-from balie.channels.email.service import SECURITY, MailboxChanges, ServerInvalid, ServerUrl
+from balie.channels.email.service import KEEP, SECURITY, Keep, MailboxChanges, ServerInvalid, ServerUrl
 from balie.errors import BalieError, Forbidden
 from balie.ui import pages
 from balie.ui.auth import Agent, CheckedAgent, Signed
@@ -27,6 +27,7 @@ from balie.ui.routing import N_, UiRoute
 from balie.web.deps import DB, Ctx
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
+T = TypeVar("T")
 BASE = "/settings/mailboxes"
 
 NOTICES = {"added": N_("Support address added."), "saved": N_("Changes saved."),
@@ -72,6 +73,8 @@ class MailboxForm:
     smtp_security: str = "starttls"
     smtp_user: str = ""
     smtp_password: str = ""
+    # The fields the browser sent: a post without the IMAP fields leaves IMAP as it is.
+    sent: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, mailbox: Mailbox) -> MailboxForm:
@@ -88,16 +91,19 @@ class MailboxForm:
             smtp_user=mailbox.smtp_user or "",
         )
 
-    def shown(self) -> dict[str, str]:
+    def shown(self) -> dict[str, Any]:
         return {**asdict(self), "imap_password": "", "smtp_password": ""}
+
+    def given(self, name: str, value: T) -> T | Keep:
+        return value if name in self.sent else KEEP
 
 
 async def submitted(request: Request) -> MailboxForm:
     """The posted fields (the form is parsed once; the CSRF check reads the same one)."""
     form = await request.form()
     values = {field.name: value for field in fields(MailboxForm)
-              if isinstance(value := form.get(field.name), str)}
-    return MailboxForm(**values)
+              if field.name != "sent" and isinstance(value := form.get(field.name), str)}
+    return MailboxForm(**values, sent=frozenset(values))
 
 
 Submitted = Annotated[MailboxForm, Depends(submitted)]
@@ -254,7 +260,9 @@ def save_mailbox(request: Request, mailbox_id: int, db: DB, signed: CheckedAgent
     if not errors:
         try:
             mailbox_service.update(db, mailbox, actor_agent_id=signed.actor.agent_id, changes=MailboxChanges(
-                display_name=form.display_name, signature=form.signature, imap=imap, smtp=smtp))
+                display_name=form.given("display_name", form.display_name),
+                signature=form.given("signature", form.signature),
+                imap=form.given("imap_host", imap), smtp=form.given("smtp_host", smtp)))
         except BalieError as error:
             _note(errors, lang, error)
     if errors:

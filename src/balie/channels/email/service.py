@@ -123,11 +123,11 @@ class ServerInvalid(Invalid):
         self.problems = problems
 
 
-class _Keep(enum.Enum):
+class Keep(enum.Enum):
     KEEP = "keep"
 
 
-KEEP: Final = _Keep.KEEP  # in MailboxChanges: leave this setting as it is
+KEEP: Final = Keep.KEEP  # in MailboxChanges: leave this setting as it is
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,10 @@ class MailboxChanges:
     """What an admin changes. KEEP leaves a setting alone; a server of None removes it
     (no IMAP polling; replies through the install's BALIE_SMTP_RELAY)."""
 
-    display_name: str | _Keep = KEEP
-    signature: str | _Keep = KEEP
-    imap: ServerUrl | _Keep | None = KEEP
-    smtp: ServerUrl | _Keep | None = KEEP
+    display_name: str | Keep = KEEP
+    signature: str | Keep = KEEP
+    imap: ServerUrl | Keep | None = KEEP
+    smtp: ServerUrl | Keep | None = KEEP
 
 
 def _has_control(value: str, *, allow: str = "") -> bool:

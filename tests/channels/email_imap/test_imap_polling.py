@@ -258,6 +258,17 @@ def test_an_unreachable_server_backs_off_exponentially_and_recovers(
     assert [polling.backoff(n).total_seconds() for n in (1, 2, 3, 6, 7, 30)] == [60, 120, 240, 1920, 3600, 3600]
 
 
+def test_a_server_inside_our_own_network_is_not_polled_unless_allowed(
+    app: FastAPI, factory: sessionmaker[Session], tenant: Tenant, server: Dovecot, frozen_clock: clock.FrozenClock,
+    fetched: list[int],
+) -> None:
+    mailbox_id = add_mailbox(factory, tenant, server.url)  # saved from the command line: not checked then
+    server.append(mail("Via loopback"), when=frozen_clock.current)
+    (result,) = polling.poll_due(poller(app, webhook_allow_private=False))
+    assert result.error == "IMAP server not polled: the host 127.0.0.1 is an internal address (127.0.0.1)"
+    assert fetched == [] and mailbox(factory, mailbox_id).imap_failures == 1
+
+
 def test_a_server_that_never_answers_times_out(
     app: FastAPI, factory: sessionmaker[Session], tenant: Tenant, frozen_clock: clock.FrozenClock,
 ) -> None:
@@ -421,6 +432,7 @@ def test_balie_worker_polls_a_mailbox_added_on_the_command_line(
 ) -> None:
     monkeypatch.setenv("BALIE_DATABASE_URL", database_url)
     monkeypatch.setenv("BALIE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BALIE_WEBHOOK_ALLOW_PRIVATE", "1")  # the test's IMAP server is on loopback
     monkeypatch.setattr(signal, "signal", lambda *_args: None)  # keep pytest's own Ctrl-C handling
     assert cli.main(["shop", "add", "Fietsen & Zo"]) == 0
     assert cli.main(["mailbox", "add", SUPPORT, "--shop", "Fietsen & Zo", "--imap", server.url]) == 0

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from balie import clock
+from balie import clock, netguard
 from balie.channels.email import headers, imap
 from balie.channels.email.inbound import receive
 from balie.channels.email.models import Mailbox
@@ -168,6 +168,8 @@ def poll(poller: Poller, claim: _Claim) -> PollResult:
     """Take in one batch of new mail from a claimed mailbox, then record how it went."""
     error: str | None = None
     try:
+        if not poller.settings.webhook_allow_private:
+            _refuse_internal(claim.account)
         with imap.open_folder(claim.account, timeout=poller.timeout) as folder:
             _take_in(poller, claim, folder)
     except imap.ImapFailure as failure:
@@ -187,6 +189,16 @@ def poll(poller: Poller, claim: _Claim) -> PollResult:
     if error is not None:
         log.warning("IMAP mailbox %s (%s@%s): %s", claim.mailbox_id, claim.account.user, claim.account.host, error)
     return PollResult(claim.mailbox_id, claim.stored, claim.skipped, error)
+
+
+def _refuse_internal(account: imap.Account) -> None:
+    """The server was checked when it was saved; checked again now, because the name may resolve
+    elsewhere today, and Balie must not be made to log in to services inside its own network
+    (BALIE_WEBHOOK_ALLOW_PRIVATE=1 allows it, for a mail server on the same machine or LAN)."""
+    host = f"[{account.host}]" if ":" in account.host else account.host
+    problem = netguard.private_target(f"imap://{host}")
+    if problem:
+        raise imap.ImapFailure(f"IMAP server not polled: {problem}")
 
 
 def _take_in(poller: Poller, claim: _Claim, folder: imap.Folder) -> None:

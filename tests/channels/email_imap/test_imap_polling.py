@@ -27,6 +27,7 @@ from balie.channels.email import service as mailbox_service
 from balie.channels.email.models import Mailbox
 from balie.config import Settings
 from balie.conversations.models import Message
+from balie.errors import Invalid
 from factories import Tenant
 
 SUPPORT = "support@fietsen.example"
@@ -456,3 +457,26 @@ def test_mailboxes_of_two_shops_are_polled_side_by_side(
     with factory() as session:
         shops = session.scalars(select(Message.shop_id).order_by(Message.shop_id)).all()
     assert shops == sorted([tenant.shop_id, other_tenant.shop_id])
+
+
+def test_a_mail_that_cannot_be_stored_is_skipped_not_retried_forever(
+    app: FastAPI, factory: sessionmaker[Session], tenant: Tenant, server: Dovecot, frozen_clock: clock.FrozenClock,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    mailbox_id = add_mailbox(factory, tenant, server.url)
+    refused = server.append(mail("Geweigerd"), when=frozen_clock.current)
+    last = server.append(mail("Daarna"), when=frozen_clock.current)
+    original = polling.receive
+
+    def picky(session: Session, **kwargs: Any) -> Any:
+        if b"Geweigerd" in kwargs["raw"]:  # what ingest does with content it will never take
+            raise Invalid("external_id contains a control or invalid character", code="invalid_text")
+        return original(session, **kwargs)
+
+    monkeypatch.setattr(polling, "receive", picky)
+    with caplog.at_level(logging.ERROR, logger="balie.channels.email.polling"):
+        (result,) = polling.poll_due(poller(app))
+    assert (result.error, result.skipped, result.stored) == (None, 1, 1)
+    assert f"UID {refused} skipped, it cannot be stored: external_id contains a control" in caplog.text
+    row = mailbox(factory, mailbox_id)
+    assert (row.imap_last_uid, row.imap_failures, message_count(factory)) == (last, 0, 1)

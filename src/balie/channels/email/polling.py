@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock, netguard
@@ -30,6 +31,7 @@ from balie.channels.email.models import Mailbox
 from balie.config import Settings
 from balie.conversations.models import Message
 from balie.db import transaction
+from balie.errors import BalieError
 from balie.ratelimit import Limiter
 from balie.storage import FileStore
 
@@ -223,10 +225,19 @@ def _take_in(poller: Poller, claim: _Claim, folder: imap.Folder) -> None:
             elif len(raw) > max_bytes:  # the server's RFC822.SIZE was wrong
                 _skip_oversized(claim, uid, len(raw), max_bytes)
             else:
-                _store(poller, claim, uid, raw)
-                claim.stored += 1
-                if message_id is not None:
-                    known.add(message_id)
+                try:
+                    _store(poller, claim, uid, raw)
+                except (BalieError, DataError) as refused:
+                    # This mail's content is refused (a Message-ID too long for the column, a control
+                    # character): trying again would refuse it again and block the mail behind it.
+                    claim.skipped += 1
+                    log.error("IMAP mailbox %s (folder %r): UID %s skipped, it cannot be stored: %s; "
+                              "it stays on the server, unread", claim.mailbox_id, claim.account.folder, uid,
+                              str(refused).splitlines()[0][:300])
+                else:
+                    claim.stored += 1
+                    if message_id is not None:
+                        known.add(message_id)
         # Recorded with the next mail stored, or by _finish; a crash before that only repeats these skips.
         claim.last_uid = uid
 

@@ -52,6 +52,9 @@ class Segment:
 
     plain: str | None = None
     html: str | None = None
+    # The plain text as it came, where something (a uuencoded file) was taken out of `plain`:
+    # the whole body (full_text) keeps it, the customer's words (text) do not.
+    as_sent: str | None = None
 
 
 @dataclass
@@ -150,9 +153,9 @@ def _leaf(part: Part, hint: str | None) -> Body:
         else:
             if _param(part, "format", "").lower() == "flowed":
                 text = unflow(text, delete_space=_param(part, "delsp", "").lower() == "yes")
-            text, files = extract_uuencoded(text)
+            stripped, files = extract_uuencoded(text)
             body.attachments.extend(files)
-            body.segments.append(Segment(plain=text))
+            body.segments.append(Segment(plain=stripped, as_sent=text if files else None))
         return body
     if not data and kind not in _NAMES:
         body.defects.append(f"empty {kind} part left out")

@@ -135,7 +135,7 @@ def _body(root: mime.Part, hint: str | None, defects: list[str]) -> tuple[str, s
             # shown that HTML would see an empty message.
             segment.html = None
             defects.append("empty HTML alternative left out")
-        readable.append(html_text or (segment.plain or "").strip("\n"))
+        readable.append(html_text or (segment.as_sent or segment.plain or "").strip("\n"))
         from_html.append(bool(html_text))
     full_text = _CONTROL.sub("", "\n\n".join(text for text in readable if text).strip())
     html, html_problem = _html_of(body.segments)

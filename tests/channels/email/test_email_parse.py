@@ -327,7 +327,8 @@ def test_uuencoded_block_in_a_plain_body_becomes_an_attachment() -> None:
             "M051%\"C,X-SM$4\"!$2$P@2D])3B`M($5.(#H@16EN;&%D=6YG(&5!0SM4.U--\n"
             "*.S$W+C`Y+C$T\"@``\n`\nend\n\nGroet")
     parsed = parse(plain_mail(body))
-    assert parsed.full_text == "Hierbij de lijst.\n\n\nGroet"
+    assert parsed.text == "Hierbij de lijst.\n\nGroet"
+    assert parsed.full_text == body  # the whole body, as the sender's client shows it
     (attachment,) = parsed.attachments
     assert (attachment.filename, attachment.content_type) == ("lijst.csv", "text/csv")
     assert attachment.data.startswith(b"RULESET_ID;NAME;")

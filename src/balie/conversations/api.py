@@ -20,6 +20,7 @@ from balie.conversations.schemas import (
 from balie.db import get_scoped
 from balie.errors import NotFound
 from balie.web.deps import DB, ApiActor, Ctx
+from balie.web.downloads import download
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 
@@ -96,21 +97,12 @@ def get_raw_message(message_id: int, db: DB, actor: ApiActor, context: Ctx) -> R
     message = get_scoped(db, Message, actor.shop_id, message_id)
     if not message.raw_path:
         raise NotFound(f"message {message_id} has no raw source")
-    return Response(context.store.open(message.raw_path), media_type="message/rfc822",
-                    headers={"Content-Disposition": f'attachment; filename="message-{message.id}.eml"',
-                             "X-Content-Type-Options": "nosniff"})
+    return download(context.store, message.raw_path, filename=f"message-{message.id}.eml",
+                    content_type="message/rfc822")
 
 
 @router.get("/attachments/{attachment_id}")
 def get_attachment(attachment_id: int, db: DB, actor: ApiActor, context: Ctx) -> Response:
     attachment = get_scoped(db, Attachment, actor.shop_id, attachment_id)
-    return Response(
-        context.store.open(attachment.path),
-        media_type=attachment.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{_safe(attachment.filename)}"',
-                 "X-Content-Type-Options": "nosniff"},
-    )
-
-
-def _safe(filename: str) -> str:
-    return "".join(c if c.isalnum() or c in "._- " else "_" for c in filename)[:200] or "attachment"
+    return download(context.store, attachment.path, filename=attachment.filename,
+                    content_type=attachment.content_type)

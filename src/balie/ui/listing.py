@@ -38,6 +38,11 @@ CHANNEL_LABELS = {
     "api": N_("API"), "email": N_("E-mail"), "chat": N_("Chat"), "phone": N_("Phone"),
     "form": N_("Web form"), "social": N_("Social"), "whatsapp": N_("WhatsApp"),
 }
+# Markers on received messages (see balie.channels.email.inbound).
+FLAG_LABELS = {
+    "auto_reply": N_("Auto-reply"), "bounce": N_("Delivery report"), "held": N_("Held: too many mails"),
+    "unparsable": N_("Unreadable"), "truncated": N_("Shortened"),
+}
 SORT_LABELS = {"waiting": N_("Longest waiting"), "recent": N_("Most recent")}
 PRIORITY_LABELS = {"low": N_("Low"), "normal": N_("Normal"), "high": N_("High"), "urgent": N_("Urgent")}
 STATUS_LABELS = {

@@ -1,15 +1,17 @@
-"""Live updates for the open page (server-sent events, cookie auth) and attachment downloads."""
+"""Live updates for the open page (server-sent events, cookie auth) and downloads of what customers sent."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from balie.conversations.models import Attachment
+from balie.conversations.models import Attachment, Message
 from balie.db import get_scoped
+from balie.errors import NotFound
 from balie.ui.auth import Agent
 from balie.ui.routing import UiRoute
 from balie.web.deps import DB, Ctx
+from balie.web.downloads import download
 from balie.web.stream import sse_response
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
@@ -27,11 +29,14 @@ def events(request: Request, db: DB, signed: Agent) -> StreamingResponse:
 @router.get("/ui/attachments/{attachment_id}")
 def attachment(attachment_id: int, db: DB, signed: Agent, context: Ctx) -> Response:
     found = get_scoped(db, Attachment, signed.actor.shop_id, attachment_id)
-    filename = "".join(c if c.isalnum() or c in "._- " else "_" for c in found.filename)[:200] or "attachment"
-    return Response(
-        context.store.open(found.path),
-        media_type=found.content_type,
-        # Always a download, never rendered here: a customer's HTML file must not run on our origin.
-        headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                 "Content-Security-Policy": "sandbox; default-src 'none'"},
-    )
+    return download(context.store, found.path, filename=found.filename, content_type=found.content_type)
+
+
+@router.get("/ui/messages/{message_id}/raw")
+def raw_message(message_id: int, db: DB, signed: Agent, context: Ctx) -> Response:
+    """The original of a received mail (.eml), as it arrived."""
+    message = get_scoped(db, Message, signed.actor.shop_id, message_id)
+    if not message.raw_path:
+        raise NotFound(f"message {message_id} has no original")
+    return download(context.store, message.raw_path, filename=f"message-{message.id}.eml",
+                    content_type="message/rfc822")

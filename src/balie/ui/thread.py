@@ -19,7 +19,7 @@ from balie.conversations.models import PRIORITIES, Conversation, Message
 from balie.customers import service as customer_service
 from balie.shops import service as shop_service
 from balie.ui import i18n
-from balie.ui.listing import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
+from balie.ui.listing import CHANNEL_LABELS, FLAG_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from balie.ui.routing import N_
 
 IDENTITY_LABELS = {
@@ -45,6 +45,11 @@ def _message(message: Message, customer_name: str, agents: dict[int, Agent],
         "channel": message.channel,
         "author": author,
         "text": message.text,
+        # E-mail: the whole body (quoted history, signature) folded away behind the new text.
+        "full_text": message.full_text if message.full_text and message.full_text.strip() != message.text.strip()
+        else None,
+        "flags": message.flags.split() if message.flags else [],
+        "raw_url": f"/ui/messages/{message.id}/raw" if message.raw_path else None,
         "created_at": message.created_at,
         "delivery_state": message.delivery_state,
         "delivery_error": message.delivery_error,
@@ -147,6 +152,7 @@ def conversation_context(session: Session, actor: Actor, conversation_id: int,
         "status_labels": STATUS_LABELS,
         "priority_labels": PRIORITY_LABELS,
         "channel_labels": CHANNEL_LABELS,
+        "flag_labels": FLAG_LABELS,
         "identity_labels": IDENTITY_LABELS,
         "snooze_min": i18n.local_input(clock.now()),
     }

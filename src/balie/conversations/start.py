@@ -4,6 +4,7 @@ coming in. E-mail only for now: it is the one channel where we may write first."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from balie.conversations.ingest import MAX_SUBJECT
 from balie.conversations.models import Conversation, Message
 from balie.customers import service as customer_service
 from balie.db import scoped
-from balie.errors import Conflict, Invalid
+from balie.errors import BalieError, Conflict, Invalid
 from balie.inputs import check_line, check_text
 
 STARTABLE = ("email",)
@@ -119,3 +120,79 @@ def _refuse_duplicate(session: Session, shop_id: int, customer_id: int, subject:
         raise Conflict(f"this message was already sent to this customer in conversation #{earlier} "
                        f"(within the last {DUPLICATE_WINDOW.seconds // 60} minutes)",
                        code="duplicate_conversation")
+
+
+# --- For a form that marks each field (the agent UI's /inbox/new) -----------------------
+# start() stops at the first problem; a form shows every problem at once, beside its field.
+# The checks below are start()'s own, one field at a time; start() still makes them all.
+
+
+def problems(session: Session, shop_id: int, request: Start) -> list[tuple[str, BalieError]]:
+    """What start() would refuse, as (name of the Start field, error) in the form's order:
+    customer_email, customer_name, subject, text, from_address. Writes nothing. A repeated
+    message is not looked for here (that needs the customer): start() refuses it."""
+    found: list[tuple[str, BalieError]] = []
+
+    def check(field: str, run: Callable[[], object]) -> None:
+        try:
+            run()
+        except BalieError as error:
+            found.append((field, error))
+
+    check("customer_email", lambda: _recipient(request.customer_email))
+    check("customer_name", lambda: check_line(request.customer_name, "customer name"))
+    check("subject", lambda: _subject(request.subject))
+    check("text", lambda: _text(request.text))
+    check("from_address", lambda: _mailbox(session, shop_id, request.from_address))
+    return found
+
+
+def repeated_in(session: Session, shop_id: int, request: Start) -> int | None:
+    """The conversation this request repeats (what start() refused as duplicate_conversation),
+    so the agent can be sent to it; None when there is none."""
+    try:
+        ref = customer_service.normalise("email", request.customer_email)
+    except Invalid:
+        return None
+    customer = customer_service.lookup(session, shop_id=shop_id, refs=[ref])
+    if customer is None:
+        return None
+    return session.scalars(
+        select(Conversation.id)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .where(
+            Conversation.shop_id == shop_id, Conversation.customer_id == customer.id,
+            Conversation.channel == "email", Conversation.subject == request.subject.strip(),
+            Conversation.created_at >= clock.now() - DUPLICATE_WINDOW,
+            Message.direction == "out", Message.text == request.text.strip(),
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _recipient(value: str) -> str:
+    try:
+        ref = customer_service.normalise("email", value)
+    except Invalid as error:
+        raise Invalid(error.detail, code="invalid_address") from None
+    if outbound.sendable_address(ref.value) is None:
+        raise Invalid(f"not an e-mail address we can send to: {ref.value!r}", code="invalid_address")
+    return ref.value
+
+
+def _subject(value: str) -> str:
+    subject = check_line(value, "subject").strip()
+    if not subject:
+        raise Invalid("the subject is empty", code="empty_subject")
+    if len(subject) > MAX_SUBJECT:
+        raise Invalid(f"the subject is longer than {MAX_SUBJECT} characters", code="invalid_subject")
+    return subject
+
+
+def _text(value: str) -> str:
+    check_text(value)
+    text = value.strip()
+    if not text:
+        raise Invalid("the message is empty", code="empty_message")
+    return text

@@ -325,6 +325,9 @@
       case "n": if (byId("composer")) { setMode("note"); } else { return; } break;
       case "e": submitForm("resolve-form"); break;
       case "a": submitForm("assign-me-form"); break;
+      case "c": // a new e-mail; on its own page, back to the first field
+        if (byId("compose-to")) { byId("compose-to").focus(); } else { window.location.href = "/inbox/new"; }
+        break;
       case "/": if (byId("search")) { byId("search").focus(); } break;
       case "?": showHelp(); break;
       case "g": awaitingG = true; setTimeout(function () { awaitingG = false; }, 1500); break;

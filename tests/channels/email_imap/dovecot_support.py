@@ -3,6 +3,7 @@ helpers that put mail into its INBOX the way a mail server would (APPEND, dovead
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import grp
 import imaplib
@@ -145,7 +146,9 @@ def dovecot() -> Iterator[Dovecot]:
                 logs = "\n".join(p.read_text() for p in (d / "stdout.log", d / "dovecot.log") if p.exists())
                 shutil.rmtree(d, ignore_errors=True)
                 pytest.fail("dovecot did not start:\n" + logs)
-            time.sleep(0.05)
+            # Readiness, not timing: wait a moment for the server (or notice it exit).
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.05)
     try:
         yield Dovecot(host="127.0.0.1", port=port, user="alice", password="secret", conf=d / "dovecot.conf")
     finally:

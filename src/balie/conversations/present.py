@@ -52,17 +52,20 @@ def conversation_out(conversation: Conversation, customer_name: str, agents: Age
     )
 
 
+def author(message: Message, customer_name: str, agents: Agents) -> tuple[str, int | None, str]:
+    """(kind, id, name) of who wrote a message: an agent, the customer, or Balie itself."""
+    if message.author_agent_id is not None:
+        agent = agents.get(message.author_agent_id)
+        return "agent", message.author_agent_id, agent.name if agent else ""
+    if message.author_customer_id is not None:
+        return "customer", message.author_customer_id, customer_name
+    return "system", None, "Balie"
+
+
 def message_out(
     message: Message, customer_name: str, agents: Agents, files: list[Attachment]
 ) -> MessageOut:
-    if message.author_agent_id is not None:
-        author_type, author_id = "agent", message.author_agent_id
-        agent = agents.get(message.author_agent_id)
-        author_name = agent.name if agent else ""
-    elif message.author_customer_id is not None:
-        author_type, author_id, author_name = "customer", message.author_customer_id, customer_name
-    else:
-        author_type, author_id, author_name = "system", None, "Balie"
+    author_type, author_id, author_name = author(message, customer_name, agents)
     return MessageOut(
         id=message.id,
         conversation_id=message.conversation_id,

@@ -97,7 +97,3 @@ class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1)
-
-
-class ReplyAccepted(BaseModel):
-    message: MessageOut

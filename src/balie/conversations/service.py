@@ -26,6 +26,7 @@ from balie.conversations.models import (
     ConversationTag,
     Message,
 )
+from balie.customers import service as customer_service
 from balie.customers.models import Customer, Identity
 from balie.db import get_scoped, scoped
 from balie.errors import Invalid
@@ -197,14 +198,13 @@ def _fill_nameless(session: Session, shop_id: int, items: list[ListItem]) -> Non
         .where(Identity.shop_id == shop_id, Identity.customer_id.in_(nameless))
         .order_by(Identity.id)
     ).all()
-    best: dict[int, str] = {}
-    rank = {"email": 0, "phone": 1, "social": 2, "external": 3, "visitor": 4}
-    ranked = sorted(rows, key=lambda row: rank.get(row.kind, 9))
-    for row in ranked:
-        best.setdefault(row.customer_id, row.value)
+    identities: dict[int, list[tuple[str, str]]] = {}
+    for row in rows:
+        identities.setdefault(row.customer_id, []).append((row.kind, row.value))
     for item in items:
         if not item.customer_name:
-            item.customer_name = best.get(item.conversation.customer_id, f"#{item.conversation.customer_id}")
+            customer_id = item.conversation.customer_id
+            item.customer_name = customer_service.name_from_identities(customer_id, identities.get(customer_id, []))
 
 
 def get(session: Session, actor: Actor, conversation_id: int) -> Conversation:
@@ -234,7 +234,6 @@ class Changes:
     priority: str | None = None
     tags: list[str] | None = None
     snoozed_until: dt.datetime | None = None
-    team_id: int | None = None
 
 
 def normalise_tags(tags: list[str]) -> list[str]:

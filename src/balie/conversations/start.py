@@ -52,22 +52,10 @@ def start(session: Session, actor: Actor, request: Start) -> Started:
     if request.channel not in STARTABLE:
         raise Invalid(f"a conversation can be started on {', '.join(STARTABLE)} only, not {request.channel!r}",
                       code="unsupported_channel")
-    try:
-        ref = customer_service.normalise("email", request.customer_email)
-    except Invalid as error:
-        raise Invalid(error.detail, code="invalid_address") from None
-    if outbound.sendable_address(ref.value) is None:
-        raise Invalid(f"not an e-mail address we can send to: {ref.value!r}", code="invalid_address")
+    ref = customer_service.IdentityRef("email", _recipient(request.customer_email))
     name = check_line(request.customer_name, "customer name").strip()
-    subject = check_line(request.subject, "subject").strip()
-    if not subject:
-        raise Invalid("the subject is empty", code="empty_subject")
-    if len(subject) > MAX_SUBJECT:
-        raise Invalid(f"the subject is longer than {MAX_SUBJECT} characters", code="invalid_subject")
-    check_text(request.text)
-    text = request.text.strip()
-    if not text:
-        raise Invalid("the message is empty", code="empty_message")
+    subject = _subject(request.subject)
+    text = _text(request.text)
     mailbox = _mailbox(session, actor.shop_id, request.from_address)
 
     # Locks the customer on PostgreSQL, so a double click waits here and then sees the first.
@@ -103,9 +91,10 @@ def _mailbox(session: Session, shop_id: int, from_address: str | None) -> Mailbo
     return mailbox
 
 
-def _refuse_duplicate(session: Session, shop_id: int, customer_id: int, subject: str, text: str,
-                      now: dt.datetime) -> None:
-    earlier = session.scalars(
+def _earlier(session: Session, shop_id: int, customer_id: int, subject: str, text: str,
+             now: dt.datetime) -> int | None:
+    """The conversation that already sent this subject and text to this customer lately."""
+    return session.scalars(
         select(Conversation.id)
         .join(Message, Message.conversation_id == Conversation.id)
         .where(
@@ -114,8 +103,14 @@ def _refuse_duplicate(session: Session, shop_id: int, customer_id: int, subject:
             Conversation.created_at >= now - DUPLICATE_WINDOW,
             Message.direction == "out", Message.text == text,
         )
+        .order_by(Conversation.id.desc())
         .limit(1)
     ).first()
+
+
+def _refuse_duplicate(session: Session, shop_id: int, customer_id: int, subject: str, text: str,
+                      now: dt.datetime) -> None:
+    earlier = _earlier(session, shop_id, customer_id, subject, text, now)
     if earlier is not None:
         raise Conflict(f"this message was already sent to this customer in conversation #{earlier} "
                        f"(within the last {DUPLICATE_WINDOW.seconds // 60} minutes)",
@@ -124,7 +119,7 @@ def _refuse_duplicate(session: Session, shop_id: int, customer_id: int, subject:
 
 # --- For a form that marks each field (the agent UI's /inbox/new) -----------------------
 # start() stops at the first problem; a form shows every problem at once, beside its field.
-# The checks below are start()'s own, one field at a time; start() still makes them all.
+# problems() runs the same per-field checks start() is made of, collecting them all.
 
 
 def problems(session: Session, shop_id: int, request: Start) -> list[tuple[str, BalieError]]:
@@ -157,18 +152,7 @@ def repeated_in(session: Session, shop_id: int, request: Start) -> int | None:
     customer = customer_service.lookup(session, shop_id=shop_id, refs=[ref])
     if customer is None:
         return None
-    return session.scalars(
-        select(Conversation.id)
-        .join(Message, Message.conversation_id == Conversation.id)
-        .where(
-            Conversation.shop_id == shop_id, Conversation.customer_id == customer.id,
-            Conversation.channel == "email", Conversation.subject == request.subject.strip(),
-            Conversation.created_at >= clock.now() - DUPLICATE_WINDOW,
-            Message.direction == "out", Message.text == request.text.strip(),
-        )
-        .order_by(Conversation.id.desc())
-        .limit(1)
-    ).first()
+    return _earlier(session, shop_id, customer.id, request.subject.strip(), request.text.strip(), clock.now())
 
 
 def _recipient(value: str) -> str:

@@ -175,14 +175,20 @@ def conversations_of(session: Session, *, shop_id: int, customer_id: int) -> lis
     return list(session.scalars(query))
 
 
+NAME_ORDER = ("email", "phone", "social", "external", "visitor")
+
+
+def name_from_identities(customer_id: int, identities: list[tuple[str, str]]) -> str:
+    """How a customer without a name is shown: their most recognisable identity."""
+    for kind in NAME_ORDER:
+        for identity_kind, value in identities:
+            if identity_kind == kind:
+                return value
+    return f"#{customer_id}"
+
+
 def display_name(customer: Customer, idents: list[Identity]) -> str:
-    if customer.name:
-        return customer.name
-    for kind in ("email", "phone", "social", "external", "visitor"):
-        for identity in idents:
-            if identity.kind == kind:
-                return identity.value
-    return f"#{customer.id}"
+    return customer.name or name_from_identities(customer.id, [(i.kind, i.value) for i in idents])
 
 
 def merge_events(session: Session, *, shop_id: int, customer_id: int) -> list[dict[str, object]]:

@@ -32,13 +32,7 @@ PICKABLE_STATUSES = ("open", "pending", "resolved", "closed")
 
 def _message(message: Message, customer_name: str, agents: dict[int, Agent],
              files: dict[int, list[Any]]) -> dict[str, Any]:
-    if message.author_agent_id is not None:
-        agent = agents.get(message.author_agent_id)
-        author = agent.name if agent else ""
-    elif message.author_customer_id is not None:
-        author = customer_name
-    else:
-        author = "Balie"
+    _, _, author = present.author(message, customer_name, agents)
     return {
         "id": message.id,
         "direction": message.direction,

@@ -30,6 +30,7 @@ from sqlalchemy.types import TypeDecorator
 
 from balie import clock
 from balie.errors import NotFound
+from balie.inputs import valid_id
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -87,7 +88,7 @@ def scoped(model: type[M], shop_id: int) -> Select[M]:
 
 
 def get_scoped(session: Session, model: type[M], shop_id: int, object_id: int) -> M:
-    if not 1 <= object_id <= 2**63 - 1:  # beyond 64 bits no row can exist, and drivers refuse it
+    if not valid_id(object_id):  # beyond 64 bits no row can exist, and drivers refuse it
         raise NotFound(f"{model.__name__.lower()} {object_id} not found")
     row = session.scalars(scoped(model, shop_id).where(model.id == object_id)).first()  # type: ignore[attr-defined]
     if row is None:

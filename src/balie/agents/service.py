@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from balie import clock, security
 from balie.agents.models import ROLES, Agent, ApiToken, Membership, Team, TeamMember, WebSession
 from balie.errors import Conflict, Invalid, NotFound, Unauthorized
+from balie.inputs import valid_id
 from balie.shops.models import Shop
 
 
@@ -88,7 +89,7 @@ def shops_of(session: Session, agent_id: int) -> list[tuple[Shop, str]]:
 
 
 def actor(session: Session, *, agent_id: int, shop_id: int) -> Actor:
-    if not (1 <= agent_id <= 2**63 - 1 and 1 <= shop_id <= 2**63 - 1):
+    if not (valid_id(agent_id) and valid_id(shop_id)):
         raise Unauthorized("this agent does not work in this shop")
     row = session.execute(
         select(Agent, Membership.role)
@@ -112,7 +113,7 @@ def members(session: Session, shop_id: int) -> list[Agent]:
 
 
 def member(session: Session, *, shop_id: int, agent_id: int) -> Agent:
-    if not 1 <= agent_id <= 2**63 - 1:
+    if not valid_id(agent_id):
         raise NotFound(f"agent {agent_id} not found in this shop")
     agent = session.scalars(
         select(Agent)

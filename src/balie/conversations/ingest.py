@@ -18,7 +18,7 @@ from balie.customers import service as customer_service
 from balie.customers.service import IdentityRef
 from balie.errors import Invalid
 from balie.events import Event, publish_on_commit
-from balie.inputs import check_line, check_text
+from balie.inputs import check_line, check_text, valid_id
 from balie.shops.models import Shop
 from balie.storage import FileStore
 
@@ -235,7 +235,7 @@ def _answered_conversation(session: Session, inbound: InboundMessage, customer_i
         ).scalars().first()
         if row is not None:
             return row
-    if inbound.conversation_ref is not None and 0 < inbound.conversation_ref < 2**63:
+    if inbound.conversation_ref is not None and valid_id(inbound.conversation_ref):
         # Only the customer's own: a number in a subject is easy to guess.
         return session.scalars(
             select(Conversation).where(

@@ -72,6 +72,16 @@ class ShopScoped:
     shop_id: Mapped[int] = mapped_column(Id, ForeignKey("shop.id", ondelete="CASCADE"), index=True)
 
 
+class ShopScopedByComposite:
+    """Mixin for a shop's rows whose table has composite indexes starting with shop_id.
+
+    No index on shop_id alone: it would cost every insert and update a write, and PostgreSQL,
+    planning a statement before a new table has statistics, picks it over the composite
+    index and then filters thousands of rows (ingest's statement did; docs/benchmarks.md)."""
+
+    shop_id: Mapped[int] = mapped_column(Id, ForeignKey("shop.id", ondelete="CASCADE"))
+
+
 def pk() -> Mapped[int]:
     return mapped_column(Id, primary_key=True, autoincrement=True)
 

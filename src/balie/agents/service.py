@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from balie import clock, security
@@ -148,18 +148,21 @@ def create_token(session: Session, *, agent: Agent, shop: Shop, name: str = "") 
     return token
 
 
+# Built once: every API request runs it, and building a statement costs more than running it.
+_ACTOR_FOR_TOKEN = (
+    select(Agent.id, ApiToken.shop_id, Membership.role, Agent.email, Agent.name)
+    .join(ApiToken, ApiToken.agent_id == Agent.id)
+    .join(Membership, (Membership.agent_id == Agent.id) & (Membership.shop_id == ApiToken.shop_id))
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
 def actor_for_token(session: Session, token: str) -> Actor:
     """One query: every API request pays for it."""
-    row = session.execute(
-        select(Agent, Membership.role, ApiToken.shop_id)
-        .join(ApiToken, ApiToken.agent_id == Agent.id)
-        .join(Membership, (Membership.agent_id == Agent.id) & (Membership.shop_id == ApiToken.shop_id))
-        .where(ApiToken.token_hash == security.token_hash(token), ApiToken.revoked_at.is_(None))
-    ).first()
+    row = session.execute(_ACTOR_FOR_TOKEN, {"token_hash": security.token_hash(token)}).first()
     if row is None:
         raise Unauthorized("unknown or revoked API token, or its agent no longer works in this shop")
-    agent, role, shop_id = row
-    return Actor(agent_id=agent.id, shop_id=shop_id, role=role, email=agent.email, name=agent.name)
+    return Actor(*row)
 
 
 # --- browser sessions -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from balie import clock, text
+from balie.conversations import ingest_pg
 from balie.conversations.models import CHANNELS, Attachment, Conversation, Message
 from balie.customers import service as customer_service
 from balie.customers.service import IdentityRef
@@ -106,14 +107,31 @@ def ingest(
     check_line(inbound.customer_name, "customer name")
     if inbound.external_id is not None:
         check_line(inbound.external_id, "external_id")
-    duplicate = find_duplicate(session, inbound)
-    if duplicate is not None:
-        return duplicate
+    fast = _fast_path_applies(session, inbound)
+    if not fast:
+        duplicate = find_duplicate(session, inbound)
+        if duplicate is not None:
+            return duplicate
 
     body_html = text.sanitise_html(inbound.html) if inbound.html else None
     body_text = inbound.text.strip() or (text.html_to_text(inbound.html) if inbound.html else "")
     if not body_text and not inbound.files:
         raise Invalid("a message needs text, html or an attachment", code="empty_message")
+    if fast:
+        now = clock.now()
+        outcome = ingest_pg.try_store(
+            session, shop_id=inbound.shop_id, channel=inbound.channel, identities=inbound.identities,
+            name=inbound.customer_name, subject=_subject(inbound), text=body_text, html=body_html, preview=text.preview(body_text),
+            external_id=inbound.external_id, now=now, full_text=inbound.full_text,
+            raw_path=inbound.raw_path, channel_address=inbound.channel_address,
+            flags=" ".join(inbound.flags), quiet=inbound.quiet,
+        )
+        if isinstance(outcome, ingest_pg.Duplicate):
+            return IngestResult(conversation_id=outcome.conversation_id, message_id=outcome.message_id,
+                                customer_id=outcome.customer_id, created=False)
+        if outcome is not None:
+            return _stored(session, inbound, outcome.conversation_id, outcome.message_id,
+                           outcome.customer_id, reopened=False)
 
     # Locked (PostgreSQL) so that one customer's messages are threaded one at a time: two
     # arriving together cannot both open a new conversation. SQLite has one writer at a
@@ -163,17 +181,27 @@ def ingest(
     conversation_id = conversation.id
     session.expire(conversation)  # the row changed underneath the ORM object
     session.flush()
+    return _stored(session, inbound, conversation_id, message_id, customer.id, reopened=reopened)
 
+
+def _fast_path_applies(session: Session, inbound: InboundMessage) -> bool:
+    """The one-statement path handles a plain message on PostgreSQL (see ingest_pg)."""
+    return (not inbound.files and not inbound.explicit_threading and bool(inbound.identities)
+            and session.get_bind().dialect.name == "postgresql")
+
+
+def _stored(session: Session, inbound: InboundMessage, conversation_id: int, message_id: int,
+            customer_id: int, *, reopened: bool) -> IngestResult:
     data = {
         "conversation_id": conversation_id,
         "message_id": message_id,
-        "customer_id": customer.id,
+        "customer_id": customer_id,
         "channel": inbound.channel,
         "reopened": reopened,
     }
     publish_on_commit(session, Event("message.created", inbound.shop_id, data))
     return IngestResult(
-        conversation_id=conversation_id, message_id=message_id, customer_id=customer.id, created=True,
+        conversation_id=conversation_id, message_id=message_id, customer_id=customer_id, created=True,
     )
 
 
@@ -254,7 +282,7 @@ def _new_conversation(
         customer_id=customer_id,
         channel=inbound.channel,
         channel_address=inbound.channel_address,
-        subject=(inbound.subject.strip() or text.preview(inbound.text, 80))[:MAX_SUBJECT],
+        subject=_subject(inbound),
         status="open",
         last_activity_at=now,
         created_at=now,
@@ -262,3 +290,7 @@ def _new_conversation(
     session.add(conversation)
     session.flush()
     return conversation
+
+
+def _subject(inbound: InboundMessage) -> str:
+    return (inbound.subject.strip() or text.preview(inbound.text, 80))[:MAX_SUBJECT]

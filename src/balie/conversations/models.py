@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from balie.db import Base, Id, ShopScoped, UTCDateTime, created_at, pk
+from balie.db import Base, Id, ShopScoped, ShopScopedByComposite, UTCDateTime, created_at, pk
 
 STATUSES = ("open", "pending", "snoozed", "resolved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -17,7 +17,7 @@ CHANNELS = ("api", "email", "chat", "phone", "form", "social", "whatsapp")
 DELIVERY_STATES = ("queued", "sending", "sent", "failed")
 
 
-class Conversation(ShopScoped, Base):
+class Conversation(ShopScopedByComposite, Base):
     __tablename__ = "conversation"
     __table_args__ = (
         # The inbox: a shop's conversations in one status, newest activity first ...
@@ -76,7 +76,7 @@ class ConversationTag(ShopScoped, Base):
     tag: Mapped[str] = mapped_column(String(64))
 
 
-class Message(ShopScoped, Base):
+class Message(ShopScopedByComposite, Base):
     __tablename__ = "message"
     __table_args__ = (
         UniqueConstraint("shop_id", "channel", "external_id"),

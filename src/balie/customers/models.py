@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from balie.db import Base, Id, ShopScoped, created_at, pk
+from balie.db import Base, Id, ShopScoped, ShopScopedByComposite, created_at, pk
 
 IDENTITY_KINDS = ("email", "phone", "visitor", "social", "external")
 
@@ -25,7 +25,7 @@ class Customer(ShopScoped, Base):
     created_at: Mapped[dt.datetime] = created_at()
 
 
-class Identity(ShopScoped, Base):
+class Identity(ShopScopedByComposite, Base):
     __tablename__ = "identity"
     __table_args__ = (UniqueConstraint("shop_id", "kind", "value"),)
 

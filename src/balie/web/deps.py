@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from balie.agents import service as agent_service
@@ -14,18 +15,25 @@ from balie.errors import Unauthorized
 from balie.web.context import Context
 
 
-def get_context(request: Request) -> Context:
+# The cheap dependencies are `async def`: FastAPI runs a plain `def` dependency in its
+# thread pool, and each hop there cost a request more CPU than the work (docs/benchmarks.md).
+
+
+async def get_context(request: Request) -> Context:
     context: Context = request.app.state.context
     return context
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request owns the transaction: endpoints call commit(); anything else rolls back."""
-    session = get_context(request).factory()
+    session = request.app.state.context.factory()
     try:
         yield session
     finally:
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(session.close)  # a rollback: I/O, kept off the event loop
+        else:
+            session.close()
 
 
 def api_actor(request: Request, db: Annotated[Session, Depends(get_db)]) -> Actor:

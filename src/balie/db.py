@@ -72,7 +72,7 @@ class ShopScoped:
     shop_id: Mapped[int] = mapped_column(Id, ForeignKey("shop.id", ondelete="CASCADE"), index=True)
 
 
-class ShopScopedByComposite:
+class ShopScopedByComposite(ShopScoped):
     """Mixin for a shop's rows whose table has composite indexes starting with shop_id.
 
     No index on shop_id alone: it would cost every insert and update a write, and PostgreSQL,

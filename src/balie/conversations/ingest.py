@@ -121,7 +121,8 @@ def ingest(
         now = clock.now()
         outcome = ingest_pg.try_store(
             session, shop_id=inbound.shop_id, channel=inbound.channel, identities=inbound.identities,
-            name=inbound.customer_name, subject=_subject(inbound), text=body_text, html=body_html, preview=text.preview(body_text),
+            name=inbound.customer_name, subject=_subject(inbound), text=body_text, html=body_html,
+            preview=text.preview(body_text),
             external_id=inbound.external_id, now=now, full_text=inbound.full_text,
             raw_path=inbound.raw_path, channel_address=inbound.channel_address,
             flags=" ".join(inbound.flags), quiet=inbound.quiet,

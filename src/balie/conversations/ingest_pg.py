@@ -49,6 +49,7 @@ class Duplicate:
 
 @cache
 def _statement(identity_count: int) -> str:
+    # Only placeholders and a count are formatted in; every value travels as a parameter.
     pairs = ", ".join(f"(%(kind{i})s, %(value{i})s)" for i in range(identity_count))
     return f"""
 WITH dup AS (
@@ -120,7 +121,7 @@ upd AS (
 SELECT (SELECT id FROM ins), (SELECT conversation_id FROM ins), (SELECT author_customer_id FROM ins),
        (SELECT id FROM dup), (SELECT conversation_id FROM dup), (SELECT customer_id FROM dup),
        (SELECT count(*) FROM upd) + (SELECT count(*) FROM new_conv)
-"""
+"""  # noqa: S608
 
 
 def try_store(

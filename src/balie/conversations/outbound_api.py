@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
 
 from balie.conversations import start
 from balie.web.deps import DB, ApiActor, Ctx
@@ -43,15 +42,6 @@ def start_conversation(body: StartIn, db: DB, actor: ApiActor, context: Ctx) -> 
         channel=body.channel, customer_email=body.customer.email, customer_name=body.customer.name or "",
         subject=body.subject, text=body.text, from_address=body.from_,
     )
-    # The same lock and retry as messages coming in: on SQLite a concurrent ingest must not
-    # interleave, and a customer created by someone else meanwhile is found on the second try.
-    with context.ingest_lock:
-        try:
-            started = start.start(db, actor, request)
-            db.commit()
-        except IntegrityError:
-            db.rollback()
-            started = start.start(db, actor, request)
-            db.commit()
+    started = context.commit_retrying(db, lambda: start.start(db, actor, request))
     return StartedOut(conversation_id=started.conversation_id, message_id=started.message_id,
                       customer_id=started.customer_id)

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from balie.channels.email import service as mailbox_service
@@ -129,17 +128,7 @@ def _page(request: Request, db: Session, signed: Signed, form: ComposeForm, *, e
 
 
 def _started(db: Session, signed: Signed, wanted: start.Start, context: Context) -> start.Started:
-    # The API's lock and retry: on SQLite a concurrent ingest must not interleave, and a
-    # customer created by someone else meanwhile is found on the second try.
-    with context.ingest_lock:
-        try:
-            started = start.start(db, signed.actor, wanted)
-            db.commit()
-        except IntegrityError:
-            db.rollback()
-            started = start.start(db, signed.actor, wanted)
-            db.commit()
-    return started
+    return context.commit_retrying(db, lambda: start.start(db, signed.actor, wanted))
 
 
 @router.get(PATH)

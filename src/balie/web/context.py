@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import events
@@ -14,6 +17,8 @@ from balie.config import Settings
 from balie.db import make_engine, make_sessionmaker
 from balie.ratelimit import Limiter, make_limiter
 from balie.storage import FileStore
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,6 +32,21 @@ class Context:
     # SQLite: a read-then-write ingest must not interleave with another in this process
     # (SQLite takes its write lock only at the first write). PostgreSQL locks rows instead.
     ingest_lock: contextlib.AbstractContextManager[object]
+
+
+    def commit_retrying(self, session: Session, work: Callable[[], T]) -> T:
+        """Runs `work` and commits, under the ingest lock. After a unique-key conflict (the same
+        customer created, or the same message stored, by someone else just now) it rolls back
+        and runs once more: the second run finds their row."""
+        with self.ingest_lock:
+            try:
+                result = work()
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                result = work()
+                session.commit()
+        return result
 
 
 def build(settings: Settings) -> Context:

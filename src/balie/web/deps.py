@@ -6,14 +6,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from balie.agents import service as agent_service
 from balie.agents.service import Actor
 from balie.errors import Unauthorized
 from balie.web.context import Context
-
 
 # The cheap dependencies are `async def`: FastAPI runs a plain `def` dependency in its
 # thread pool, and each hop there cost a request more CPU than the work (docs/benchmarks.md).
@@ -36,14 +35,19 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
-def api_actor(request: Request, db: Annotated[Session, Depends(get_db)]) -> Actor:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+async def api_token(request: Request) -> str:
+    """The bearer token as sent (checked against the database by `api_actor`)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API token: Authorization: Bearer <token>")
-    return agent_service.actor_for_token(db, token.strip())
+    return token.strip()
+
+
+def api_actor(token: Annotated[str, Depends(api_token)], db: Annotated[Session, Depends(get_db)]) -> Actor:
+    return agent_service.actor_for_token(db, token)
 
 
 DB = Annotated[Session, Depends(get_db)]
 ApiActor = Annotated[Actor, Depends(api_actor)]
+ApiToken = Annotated[str, Depends(api_token)]
 Ctx = Annotated[Context, Depends(get_context)]

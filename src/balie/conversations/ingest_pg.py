@@ -14,12 +14,14 @@ statement writes nothing and says so, and `ingest` takes its general path in the
 transaction. Written as SQL by hand: SQLite has no data-modifying CTEs, and the ORM's
 statement building is what this path exists to avoid.
 
-Locking: the open conversation is locked (FOR UPDATE), not the customer. A message threaded
-into it by the general path, an agent resolving it, or a merge moving it waits for that row
-or makes this statement find nothing (PostgreSQL re-checks a locked row's conditions against
-its newest version), and the general path then locks the customer as before. Two messages
-from one new customer at once: the second fails on identity's unique key, and the caller
-retries (as it does for a new customer on the general path).
+Locking, in the order every writer uses (customer, then conversation, so that no two wait
+on each other): the customers found are locked, oldest first, then the open conversation.
+What changed them while this statement waited for a lock is seen in the locked rows (a
+merged customer, a resolved conversation: PostgreSQL re-checks a locked row against its
+newest version) but not in the rest of the statement's snapshot; so anything unexpected,
+such as a conversation another message has just opened, sends the message to the general
+path, whose statements see it. Two messages from one new customer at once: the second
+fails on identity's unique key, and the caller retries, as on the general path.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ known AS (
     SELECT i.customer_id, c.merged_into_id, c.name
     FROM identity i JOIN customer c ON c.id = i.customer_id
     WHERE i.shop_id = %(shop_id)s AND (i.kind, i.value) IN ({pairs})
+    ORDER BY c.id
+    FOR UPDATE OF c
 ),
 target AS (
     SELECT min(customer_id) AS customer_id FROM known

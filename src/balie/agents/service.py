@@ -148,18 +148,21 @@ def create_token(session: Session, *, agent: Agent, shop: Shop, name: str = "") 
     return token
 
 
-# Built once: every API request runs it, and building a statement costs more than running it.
+# Every API request runs this: built once, on the tables rather than the ORM classes, and run
+# on the session's connection, which skips the ORM's per-row work (docs/benchmarks.md).
+_agent, _token, _membership = Agent.__table__.c, ApiToken.__table__.c, Membership.__table__.c
 _ACTOR_FOR_TOKEN = (
-    select(Agent.id, ApiToken.shop_id, Membership.role, Agent.email, Agent.name)
-    .join(ApiToken, ApiToken.agent_id == Agent.id)
-    .join(Membership, (Membership.agent_id == Agent.id) & (Membership.shop_id == ApiToken.shop_id))
-    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    select(_agent.id, _token.shop_id, _membership.role, _agent.email, _agent.name)
+    .select_from(Agent.__table__)
+    .join(ApiToken.__table__, _token.agent_id == _agent.id)
+    .join(Membership.__table__, (_membership.agent_id == _agent.id) & (_membership.shop_id == _token.shop_id))
+    .where(_token.token_hash == bindparam("token_hash"), _token.revoked_at.is_(None))
 )
 
 
 def actor_for_token(session: Session, token: str) -> Actor:
     """One query: every API request pays for it."""
-    row = session.execute(_ACTOR_FOR_TOKEN, {"token_hash": security.token_hash(token)}).first()
+    row = session.connection().execute(_ACTOR_FOR_TOKEN, {"token_hash": security.token_hash(token)}).first()
     if row is None:
         raise Unauthorized("unknown or revoked API token, or its agent no longer works in this shop")
     return Actor(*row)

@@ -12,14 +12,16 @@ import subprocess
 import sys
 from typing import Any
 
-from bench.common import ROOT
+from bench.common import RESULTS, ROOT
+from bench.profile import Profiler
 from bench.server import Database, Server, free_port
 
 TARGET_RPS = 200
 ADDRESS = "support@bench.example"
 
 
-def run_one(kind: str, *, clients: int = 10, warmup: float = 2, duration: float = 15) -> dict[str, Any]:
+def run_one(kind: str, *, clients: int = 10, warmup: float = 2, duration: float = 15,
+            profile: bool = False) -> dict[str, Any]:
     print(f"[mail] {kind}: migrating and starting balie serve with its SMTP receiver ...", flush=True)
     smtp_port = free_port()
     with Database(kind) as db:
@@ -30,30 +32,38 @@ def run_one(kind: str, *, clients: int = 10, warmup: float = 2, duration: float 
         try:
             with Server(db) as server:
                 server.start()
+                profiler = None
+                if profile:
+                    out = RESULTS / f"profile-mail-{kind}.txt"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.unlink(missing_ok=True)
+                    profiler = Profiler(server.pid, warmup + duration, out, gil_only=True)
                 print(f"[mail] {kind}: {clients} SMTP clients, {warmup:g} s warm-up + {duration:g} s ...", flush=True)
                 args = {"host": "127.0.0.1", "port": smtp_port, "to": ADDRESS, "clients": clients, "warmup": warmup,
                         "duration": duration, "max_per_client": 20_000, "run": secrets.token_hex(3)}
                 done = subprocess.run([sys.executable, "-m", "bench.mail_client", json.dumps(args)], cwd=ROOT,
                                       capture_output=True, text=True, timeout=warmup + duration + 180, check=True)
                 client = json.loads(done.stdout)
+                hotspots = profiler.finish() if profiler else None
         finally:
             os.environ.pop("BALIE_BENCH_SMTP_LISTEN", None)
         stored = db.scalar("select count(*) from message where channel = 'email'")
     result = {"scenario": "mail", "database": kind, "clients": clients, "msgs_per_s": client["rps"],
               "p50_ms": client["p50_ms"], "p95_ms": client["p95_ms"], "p99_ms": client["p99_ms"],
-              "errors": client["errors"], "accepted_in_window": client["ok"], "stored_total": stored}
+              "errors": client["errors"], "accepted_in_window": client["ok"], "stored_total": stored,
+              "profile": hotspots}
     if kind == "postgresql":
         result["target"] = f">= {TARGET_RPS} msgs/s"
         result["target_met"] = client["rps"] >= TARGET_RPS and not client["errors"]
     return result
 
 
-def run(*, quick: bool = False) -> list[dict[str, Any]]:
+def run(*, quick: bool = False, profile: bool = False) -> list[dict[str, Any]]:
     duration = 6.0 if quick else 15.0
     results = []
     for kind in ("sqlite", "postgresql"):
         try:
-            results.append(run_one(kind, duration=duration))
+            results.append(run_one(kind, duration=duration, profile=profile))
         except Exception as error:  # one database failing must not lose the other's figures
             print(f"[mail] {kind} FAILED: {error}", flush=True)
             results.append({"scenario": "mail", "database": kind, "error": str(error)[-2000:]})

@@ -2,7 +2,7 @@
 
     python -m bench.run                 # everything (what `make bench` runs), ~5 minutes
     python -m bench.run ingest          # one scenario: ingest | inbox | memory
-    python -m bench.run ingest --profile   # also sample the server with py-spy
+    python -m bench.run ingest --profile   # also sample the server with py-spy (ingest, mail)
     python -m bench.run --quick         # shorter runs and a smaller data set (a smoke test)
 
 Needs PostgreSQL (BALIE_BENCH_PG_URL, default postgresql://postgres@127.0.0.1:5432/test);
@@ -132,11 +132,12 @@ def print_tables(results: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def print_profile(results: dict[str, list[dict[str, Any]]]) -> None:
-    for row in results.get("ingest", []):
+    for row in [*results.get("ingest", []), *results.get("mail", [])]:
         profile = row.get("profile")
         if not profile:
             continue
-        print(f"\nProfile of the server during ingest on {row['database']} (py-spy, samples holding the GIL)")
+        print(f"\nProfile of the server during {row['scenario']} on {row['database']} "
+              "(py-spy, samples holding the GIL)")
         if profile.get("error"):
             print(f"  {profile['error']}")
             continue
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenarios", nargs="*", metavar="scenario", help="ingest, inbox, memory or all (default)")
     parser.add_argument("--quick", action="store_true", help="short runs and a small data set (smoke test)")
-    parser.add_argument("--profile", action="store_true", help="sample the server with py-spy during ingest")
+    parser.add_argument("--profile", action="store_true", help="sample the server with py-spy during ingest and mail")
     parser.add_argument("--redis", metavar="URL",
                         help="Redis for the ingest run with the Redis bus (default: a private redis-server)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             elif scenario == "mail_out":
                 results["mail_out"] = mail_out.run(quick=args.quick)
             elif scenario == "mail":
-                results["mail"] = mail.run(quick=args.quick)
+                results["mail"] = mail.run(quick=args.quick, profile=args.profile)
             elif scenario == "inbox":
                 results["inbox"] = inbox.run(quick=args.quick)
             else:

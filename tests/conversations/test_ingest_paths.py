@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from balie import clock
 from balie.agents.service import Actor
 from balie.conversations import service as conversation_service
-from balie.conversations.ingest import IngestResult, InboundMessage, ingest
+from balie.conversations.ingest import InboundMessage, IngestResult, ingest
 from balie.conversations.models import Conversation, Message
 from balie.customers import service as customer_service
 from balie.customers.models import Customer, Identity

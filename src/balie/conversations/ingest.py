@@ -117,20 +117,17 @@ def ingest(
     body_text = inbound.text.strip() or (text.html_to_text(inbound.html) if inbound.html else "")
     if not body_text and not inbound.files:
         raise Invalid("a message needs text, html or an attachment", code="empty_message")
+    if inbound.files and store is None:
+        raise Invalid("this channel cannot take attachments")
     if fast:
         now = clock.now()
-        outcome = ingest_pg.try_store(
-            session, shop_id=inbound.shop_id, channel=inbound.channel, identities=inbound.identities,
-            name=inbound.customer_name, subject=_subject(inbound), text=body_text, html=body_html,
-            preview=text.preview(body_text),
-            external_id=inbound.external_id, now=now, full_text=inbound.full_text,
-            raw_path=inbound.raw_path, channel_address=inbound.channel_address,
-            flags=" ".join(inbound.flags), quiet=inbound.quiet,
-        )
+        outcome = ingest_pg.try_store(session, inbound, text=body_text, html=body_html,
+                                      preview=_preview(body_text, inbound), subject=_subject(inbound), now=now)
         if isinstance(outcome, ingest_pg.Duplicate):
             return IngestResult(conversation_id=outcome.conversation_id, message_id=outcome.message_id,
                                 customer_id=outcome.customer_id, created=False)
         if outcome is not None:
+            _attach(session, inbound, store, outcome.message_id)
             return _stored(session, inbound, outcome.conversation_id, outcome.message_id,
                            outcome.customer_id, reopened=False)
 
@@ -153,21 +150,10 @@ def ingest(
             raw_path=inbound.raw_path, flags=" ".join(inbound.flags),
         ).returning(Message.id)
     ).scalar_one()
-    for inbound_file in inbound.files:
-        if store is None:
-            raise Invalid("this channel cannot take attachments")
-        stored = store.save(inbound_file.data)
-        session.add(
-            Attachment(
-                shop_id=inbound.shop_id, message_id=message_id,
-                filename=inbound_file.filename[:255] or "attachment",
-                content_type=inbound_file.content_type[:255], size=stored.size,
-                sha256=stored.sha256, path=stored.path,
-            )
-        )
+    _attach(session, inbound, store, message_id)
     changes: dict[str, object] = {
         "last_activity_at": now,
-        "preview": text.preview(body_text or inbound.files[0].filename),
+        "preview": _preview(body_text, inbound),
         # Incremented in SQL: two messages for one conversation at once must both count.
         "message_count": Conversation.message_count + 1,
     }
@@ -185,9 +171,23 @@ def ingest(
     return _stored(session, inbound, conversation_id, message_id, customer.id, reopened=reopened)
 
 
+def _attach(session: Session, inbound: InboundMessage, store: FileStore | None, message_id: int) -> None:
+    for inbound_file in inbound.files:
+        assert store is not None  # checked before anything was written
+        stored = store.save(inbound_file.data)
+        session.add(
+            Attachment(
+                shop_id=inbound.shop_id, message_id=message_id,
+                filename=inbound_file.filename[:255] or "attachment",
+                content_type=inbound_file.content_type[:255], size=stored.size,
+                sha256=stored.sha256, path=stored.path,
+            )
+        )
+
+
 def _fast_path_applies(session: Session, inbound: InboundMessage) -> bool:
-    """The one-statement path handles a plain message on PostgreSQL (see ingest_pg)."""
-    return (not inbound.files and not inbound.explicit_threading and bool(inbound.identities)
+    """The one-statement path handles the ordinary message on PostgreSQL (see ingest_pg)."""
+    return (inbound.conversation_ref is None and bool(inbound.identities)
             and session.get_bind().dialect.name == "postgresql")
 
 
@@ -258,7 +258,8 @@ def _answered_conversation(session: Session, inbound: InboundMessage, customer_i
             select(Conversation)
             .join(Message, Message.conversation_id == Conversation.id)
             .where(Message.shop_id == inbound.shop_id, Message.channel == inbound.channel,
-                   Message.external_id.in_(inbound.references[:50]), Conversation.status != "closed")
+                   Message.external_id.in_(inbound.references[:ingest_pg.MAX_REFERENCES]),
+                   Conversation.status != "closed")
             .order_by(Message.id.desc())
             .limit(1)
         ).scalars().first()
@@ -295,3 +296,7 @@ def _new_conversation(
 
 def _subject(inbound: InboundMessage) -> str:
     return (inbound.subject.strip() or text.preview(inbound.text, 80))[:MAX_SUBJECT]
+
+
+def _preview(body_text: str, inbound: InboundMessage) -> str:
+    return text.preview(body_text or inbound.files[0].filename)

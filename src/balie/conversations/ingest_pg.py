@@ -29,10 +29,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from balie.customers.service import IdentityRef
+if TYPE_CHECKING:  # ingest imports this module
+    from balie.conversations.ingest import InboundMessage
+
+# The general path looks at as many (ingest._answered_conversation).
+MAX_REFERENCES = 50
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,16 @@ target AS (
     HAVING count(*) = {identity_count} AND count(DISTINCT customer_id) = 1
        AND bool_and(merged_into_id IS NULL) AND (%(name)s = '' OR bool_and(name <> ''))
 ),
+answered AS (
+    SELECT 1 FROM message m JOIN conversation cv ON cv.id = m.conversation_id
+    WHERE m.shop_id = %(shop_id)s AND m.channel = %(channel)s AND m.external_id = ANY(%(references)s)
+      AND cv.status <> 'closed'
+    LIMIT 1
+),
 active AS (
     SELECT cv.id, cv.customer_id FROM conversation cv
     WHERE cv.shop_id = %(shop_id)s AND cv.customer_id = (SELECT customer_id FROM target)
-      AND cv.channel = %(channel)s
+      AND cv.channel = %(channel)s AND NOT %(start_new)s
       AND cv.status IN ('open', 'pending', 'snoozed') AND NOT EXISTS (SELECT 1 FROM dup)
     FOR UPDATE OF cv
 ),
@@ -85,7 +96,14 @@ new_customer AS (
     INSERT INTO customer (shop_id, name, created_at)
     SELECT %(shop_id)s, %(name)s, %(now)s
     WHERE NOT EXISTS (SELECT 1 FROM known) AND NOT EXISTS (SELECT 1 FROM dup)
+      AND NOT EXISTS (SELECT 1 FROM answered)
     RETURNING id
+),
+starting AS (
+    SELECT id AS customer_id FROM new_customer
+    UNION ALL
+    SELECT customer_id FROM target
+    WHERE %(start_new)s AND NOT EXISTS (SELECT 1 FROM dup) AND NOT EXISTS (SELECT 1 FROM answered)
 ),
 new_identity AS (
     INSERT INTO identity (shop_id, customer_id, kind, value, created_at)
@@ -96,10 +114,10 @@ new_conv AS (
     INSERT INTO conversation (shop_id, customer_id, channel, channel_address, subject, status,
                               priority, last_activity_at, created_at, preview, message_count, tags,
                               waiting_since)
-    SELECT %(shop_id)s, nc.id, %(channel)s, %(channel_address)s, %(subject)s, 'open',
+    SELECT %(shop_id)s, s.customer_id, %(channel)s, %(channel_address)s, %(subject)s, 'open',
            'normal', %(now)s, %(now)s, %(preview)s, 1, '',
            CASE WHEN %(quiet)s THEN NULL ELSE %(now)s END
-    FROM new_customer nc
+    FROM starting s
     RETURNING id, customer_id
 ),
 ins AS (
@@ -129,31 +147,21 @@ SELECT (SELECT id FROM ins), (SELECT conversation_id FROM ins), (SELECT author_c
 
 
 def try_store(
-    session: Session,
-    *,
-    shop_id: int,
-    channel: str,
-    identities: list[IdentityRef],
-    name: str,
-    subject: str,
-    text: str,
-    html: str | None,
-    preview: str,
-    external_id: str | None,
+    session: Session, inbound: InboundMessage, *, text: str, html: str | None, preview: str, subject: str,
     now: dt.datetime,
-    full_text: str | None = None,
-    raw_path: str | None = None,
-    channel_address: str | None = None,
-    flags: str = "",
-    quiet: bool = False,
 ) -> Stored | Duplicate | None:
-    """Stored, the message it duplicates, or None: nothing written, take the general path."""
-    refs = sorted({(ref.kind, ref.value) for ref in identities})
+    """Stored, the message it duplicates, or None: nothing written, take the general path.
+
+    `text`, `html`, `preview` and `subject` are the message's as ingest made them."""
+    refs = sorted({(ref.kind, ref.value) for ref in inbound.identities})
     params: dict[str, object] = {
-        "shop_id": shop_id, "channel": channel, "external_id": external_id, "name": name.strip()[:200],
-        "subject": subject, "channel_address": channel_address,
-        "text": text, "html": html, "now": now, "full_text": full_text, "raw_path": raw_path,
-        "flags": flags, "preview": preview, "quiet": quiet,
+        "shop_id": inbound.shop_id, "channel": inbound.channel, "external_id": inbound.external_id,
+        "name": inbound.customer_name.strip()[:200], "subject": subject,
+        "channel_address": inbound.channel_address, "text": text, "html": html, "now": now,
+        "full_text": inbound.full_text, "raw_path": inbound.raw_path, "flags": " ".join(inbound.flags),
+        "preview": preview, "quiet": inbound.quiet,
+        # E-mail starts a new conversation unless the mail answers an earlier one.
+        "start_new": inbound.explicit_threading, "references": inbound.references[:MAX_REFERENCES],
     }
     for index, (kind, value) in enumerate(refs):
         params[f"kind{index}"] = kind

@@ -18,6 +18,7 @@ from balie import clock
 from balie.channels.email import classify
 from balie.channels.email.models import Mailbox
 from balie.channels.email.parse import ParsedMail, parse
+from balie.channels.email.service import Recipient
 from balie.conversations.ingest import InboundFile, InboundMessage, ingest
 from balie.conversations.models import Conversation, Message
 from balie.customers.service import IdentityRef, normalise
@@ -43,7 +44,7 @@ class Received:
 def receive(
     session: Session,
     *,
-    mailbox: Mailbox,
+    mailbox: Recipient | Mailbox,
     raw: bytes,
     store: FileStore,
     limiter: Limiter,
@@ -126,7 +127,7 @@ def _sender(parsed: ParsedMail, envelope_from: str | None) -> IdentityRef:
 
 
 def _attach_bounce(
-    session: Session, mailbox: Mailbox, parsed: ParsedMail, report: classify.Bounce, raw_path: str
+    session: Session, mailbox: Recipient | Mailbox, parsed: ParsedMail, report: classify.Bounce, raw_path: str
 ) -> Received | None:
     """A delivery report about one of our replies: that reply is marked failed with the
     reason, and the report is kept beside it as a system note. None when it is not ours."""
@@ -161,7 +162,9 @@ def _attach_bounce(
     return Received("bounce", original.conversation_id, note.id, ("bounce",))
 
 
-def receive_unreadable(session: Session, *, mailbox: Mailbox, raw: bytes, store: FileStore, reason: str) -> Received:
+def receive_unreadable(
+    session: Session, *, mailbox: Recipient | Mailbox, raw: bytes, store: FileStore, reason: str
+) -> Received:
     """The last resort when a mail was refused as stored: keep it anyway, flagged, so that
     the sender is not asked to retry something that will never go in."""
     stored = store.save(raw, folder="mail")

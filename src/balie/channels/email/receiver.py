@@ -52,7 +52,7 @@ class Handler:
 
     def _known(self, address: str) -> bool:
         with self.factory() as session:
-            return mailbox_service.by_address(session, address) is not None
+            return mailbox_service.recipient(session, address) is not None
 
     async def handle_RCPT(self, server: SMTP, session: SmtpSession, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
@@ -85,7 +85,7 @@ class Handler:
         for address in recipients:
             try:
                 with self.ingest_lock, transaction(self.factory) as session:
-                    mailbox = mailbox_service.by_address(session, address)
+                    mailbox = mailbox_service.recipient(session, address)
                     if mailbox is None or mailbox.id in seen:
                         continue
                     seen.add(mailbox.id)
@@ -95,7 +95,7 @@ class Handler:
             except BalieError as refused:  # would be refused again on every retry: keep it flagged instead
                 log.warning("mail for %s refused as stored (%s); keeping it as unreadable", address, refused)
                 with self.ingest_lock, transaction(self.factory) as session:
-                    mailbox = mailbox_service.by_address(session, address)
+                    mailbox = mailbox_service.recipient(session, address)
                     if mailbox is not None:
                         results.append(receive_unreadable(session, mailbox=mailbox, raw=raw, store=self.store,
                                                           reason=refused.detail))

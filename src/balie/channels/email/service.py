@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,9 +88,25 @@ def set_imap(mailbox: Mailbox, server: ServerUrl) -> None:
     mailbox.imap_failures, mailbox.imap_error, mailbox.imap_next_poll_at = 0, None, None
 
 
-def by_address(session: Session, address: str) -> Mailbox | None:
+@dataclass(frozen=True)
+class Recipient:
+    """What receiving a mail needs to know of the support address it was sent to."""
+
+    id: int
+    shop_id: int
+    address: str
+
+
+_mailbox = Mailbox.__table__.c
+# Asked twice for every mail the SMTP receiver takes (RCPT, then DATA): three columns on
+# the table, without loading a whole Mailbox.
+_RECIPIENT = select(_mailbox.id, _mailbox.shop_id, _mailbox.address).where(_mailbox.address == bindparam("address"))
+
+
+def recipient(session: Session, address: str) -> Recipient | None:
     """Unscoped on purpose: the SMTP receiver learns the shop from the recipient."""
-    return session.scalars(select(Mailbox).where(Mailbox.address == address.strip().lower())).first()
+    row = session.connection().execute(_RECIPIENT, {"address": address.strip().lower()}).first()
+    return None if row is None else Recipient(*row)
 
 
 def list_for(session: Session, shop_id: int) -> list[Mailbox]:

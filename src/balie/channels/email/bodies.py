@@ -178,10 +178,7 @@ def _decode_text(part: Part, data: bytes, hint: str | None) -> tuple[str, bool]:
 
 
 def _param(part: Part, name: str, default: str = "") -> str:
-    try:
-        value = part.headers.get_param(name, header="content-type")
-    except Exception:
-        return default
+    value = part.param(name)
     if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
         value = value[2]
     return str(value) if value else default

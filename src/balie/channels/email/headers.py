@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
-from email import policy, utils
+from email import utils
 from email.headerregistry import Address as StdAddress
 from email.message import EmailMessage
 
@@ -82,7 +82,7 @@ def _registry(name: str, value: str) -> object | None:
     if value.count("(") > MAX_PARENTHESES:
         return None
     try:
-        header: object = policy.default.header_factory(name, value)
+        header: object = mime.POLICY.header_factory(name, value)
     except Exception:  # the registry has raised on odd input in several Python versions
         return None
     return header

@@ -166,10 +166,7 @@ def _charset_hint(part: mime.Part) -> str | None:
     pending = [part]
     while pending:
         current = pending.pop(0)
-        try:
-            charset = current.headers.get_param("charset", header="content-type")
-        except Exception:
-            charset = None
+        charset = current.param("charset")
         if isinstance(charset, str) and charsets.python_codec(charset):
             return charset
         pending.extend(current.children)

@@ -37,6 +37,13 @@ class FileStore:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, target)
+            # The rename itself must survive a crash too: the row that points here is
+            # committed right after, and a mail is answered 250 only then.
+            directory = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
         return StoredFile(path=relative, sha256=digest, size=len(data))
 
     def open(self, relative: str) -> bytes:

@@ -11,8 +11,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from mail_support import SUPPORT, Smtp, add_mailbox, mail, smtp_receiver
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from balie.channels.email import service as mailbox_service
+from balie.channels.email.models import Mailbox
 from factories import Tenant, make_tenant, unavailable
 
 
@@ -51,6 +54,30 @@ def test_unknown_recipient_is_refused_with_550(smtp: Smtp) -> None:
         smtp.send(mail(to="nobody@fietsen.example"), to="nobody@fietsen.example")
     code, reason = refused.value.recipients["nobody@fietsen.example"]
     assert code == 550 and b"no such support address" in reason
+
+
+def test_address_added_after_a_refusal_takes_mail_at_once(
+    client: TestClient, factory: sessionmaker[Session], tenant: Tenant, smtp: Smtp
+) -> None:
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        smtp.send(mail(to="retour@fietsen.example"), to="retour@fietsen.example")
+    add_mailbox(factory, tenant, address="retour@fietsen.example")
+    smtp.send(mail(to="retour@fietsen.example"), to="retour@fietsen.example")
+    assert len(conversations(client, tenant)) == 1
+
+
+def test_mail_for_a_removed_address_is_refused_not_dropped(
+    client: TestClient, factory: sessionmaker[Session], tenant: Tenant, smtp: Smtp
+) -> None:
+    smtp.send(mail("Eerste"))  # the receiver now remembers the address exists
+    with factory() as session, session.begin():
+        mailbox = session.scalars(select(Mailbox).where(Mailbox.address == SUPPORT)).one()
+        mailbox_service.remove(session, mailbox, actor_agent_id=None)
+    # RCPT still believes the address it saw a moment ago; DATA, storing, finds it gone.
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        smtp.send(mail("Tweede"))
+    assert refused.value.smtp_code == 550
+    assert [c["subject"] for c in conversations(client, tenant)] == ["Eerste"]
 
 
 def test_oversized_mail_is_refused_with_552(app: FastAPI, factory: sessionmaker[Session], tenant: Tenant,

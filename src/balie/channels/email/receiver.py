@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,9 @@ from balie.ratelimit import Limiter
 from balie.storage import FileStore
 
 log = logging.getLogger(__name__)
+
+REMEMBER_SECONDS = 30.0
+MAX_REMEMBERED = 10_000
 
 
 def parse_listen(value: str) -> tuple[str, int] | None:
@@ -49,15 +53,29 @@ class Handler:
         self.limiter = limiter
         self.settings = settings
         self.ingest_lock = ingest_lock or contextlib.nullcontext()
+        # Support addresses seen to exist, and until when that is believed without asking the
+        # database again (RCPT comes with every mail). Only known ones are remembered: an
+        # address added a moment ago must never be refused. One removed meanwhile is caught
+        # at DATA, where the mail is stored, and refused there.
+        self._known_until: dict[str, float] = {}
 
-    def _known(self, address: str) -> bool:
+    def _remembered(self, address: str) -> bool:
+        return self._known_until.get(address, 0.0) > time.monotonic()
+
+    def _look_up(self, address: str) -> bool:
         with self.factory() as session:
-            return mailbox_service.recipient(session, address) is not None
+            known = mailbox_service.recipient(session, address) is not None
+        if known:
+            if len(self._known_until) >= MAX_REMEMBERED:
+                self._known_until.clear()
+            self._known_until[address] = time.monotonic() + REMEMBER_SECONDS
+        return known
 
     async def handle_RCPT(self, server: SMTP, session: SmtpSession, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
+        address = address.strip().lower()
         try:
-            known = await asyncio.to_thread(self._known, address)
+            known = self._remembered(address) or await asyncio.to_thread(self._look_up, address)
         except Exception:
             log.exception("looking up recipient %s failed", address)
             return "451 4.3.0 Temporary failure, please try again later"
@@ -75,6 +93,8 @@ class Handler:
         except Exception:
             log.exception("storing a mail for %s failed", envelope.rcpt_tos)
             return "451 4.3.0 Could not store the message, please try again later"
+        if not results:  # every recipient's support address was removed since RCPT
+            return "550 5.1.1 No such support address here (any more)"
         log.info("mail from %s for %s: %s", sender, envelope.rcpt_tos, [r.outcome for r in results])
         return "250 2.0.0 OK: stored"
 

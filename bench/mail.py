@@ -14,31 +14,32 @@ from typing import Any
 
 from bench.common import RESULTS, ROOT
 from bench.profile import Profiler
-from bench.server import Database, Server, free_port
+from bench.server import Database, PrivateRedis, Server, free_port
 
 TARGET_RPS = 200
 ADDRESS = "support@bench.example"
 
 
 def run_one(kind: str, *, clients: int = 10, warmup: float = 2, duration: float = 15,
-            profile: bool = False) -> dict[str, Any]:
-    print(f"[mail] {kind}: migrating and starting balie serve with its SMTP receiver ...", flush=True)
+            profile: bool = False, workers: int = 1, redis_url: str | None = None) -> dict[str, Any]:
+    label = kind + ("+redis" if redis_url else "") + (f" x{workers}" if workers > 1 else "")
+    print(f"[mail] {label}: migrating and starting balie serve with its SMTP receiver ...", flush=True)
     smtp_port = free_port()
-    with Database(kind) as db:
+    with Database(kind, redis_url=redis_url) as db:
         db.migrate()
         tenant = db.tenant()
         db.balie("mailbox", "add", ADDRESS, "--shop", str(tenant.shop_id))
         os.environ["BALIE_BENCH_SMTP_LISTEN"] = f"127.0.0.1:{smtp_port}"
         try:
-            with Server(db) as server:
+            with Server(db, workers=workers) as server:
                 server.start()
                 profiler = None
                 if profile:
-                    out = RESULTS / f"profile-mail-{kind}.txt"
+                    out = RESULTS / f"profile-mail-{label}.txt"
                     out.parent.mkdir(parents=True, exist_ok=True)
                     out.unlink(missing_ok=True)
                     profiler = Profiler(server.pid, warmup + duration, out, gil_only=True)
-                print(f"[mail] {kind}: {clients} SMTP clients, {warmup:g} s warm-up + {duration:g} s ...", flush=True)
+                print(f"[mail] {label}: {clients} SMTP clients, {warmup:g} s warm-up + {duration:g} s ...", flush=True)
                 args = {"host": "127.0.0.1", "port": smtp_port, "to": ADDRESS, "clients": clients, "warmup": warmup,
                         "duration": duration, "max_per_client": 20_000, "run": secrets.token_hex(3)}
                 done = subprocess.run([sys.executable, "-m", "bench.mail_client", json.dumps(args)], cwd=ROOT,
@@ -48,7 +49,7 @@ def run_one(kind: str, *, clients: int = 10, warmup: float = 2, duration: float 
         finally:
             os.environ.pop("BALIE_BENCH_SMTP_LISTEN", None)
         stored = db.scalar("select count(*) from message where channel = 'email'")
-    result = {"scenario": "mail", "database": kind, "clients": clients, "msgs_per_s": client["rps"],
+    result = {"scenario": "mail", "database": label, "clients": clients, "msgs_per_s": client["rps"],
               "p50_ms": client["p50_ms"], "p95_ms": client["p95_ms"], "p99_ms": client["p99_ms"],
               "errors": client["errors"], "accepted_in_window": client["ok"], "stored_total": stored,
               "profile": hotspots}
@@ -59,14 +60,28 @@ def run_one(kind: str, *, clients: int = 10, warmup: float = 2, duration: float 
 
 
 def run(*, quick: bool = False, profile: bool = False) -> list[dict[str, Any]]:
+    """SQLite and PostgreSQL in one process; PostgreSQL with `--workers 2` (every process
+    receives on the shared port; live updates then need Redis, so a private one is started)."""
     duration = 6.0 if quick else 15.0
     results = []
-    for kind in ("sqlite", "postgresql"):
+    for name in ("sqlite", "postgresql", "postgresql+redis x2"):
+        private = None
         try:
-            results.append(run_one(kind, duration=duration, profile=profile))
+            if name.endswith("x2"):
+                private = PrivateRedis()
+                if private.binary is None:
+                    print("[mail] no redis-server: skipping the run with --workers 2", flush=True)
+                    continue
+                results.append(run_one("postgresql", duration=duration, profile=profile, workers=2,
+                                       redis_url=private.start()))
+            else:
+                results.append(run_one(name, duration=duration, profile=profile))
         except Exception as error:  # one database failing must not lose the other's figures
-            print(f"[mail] {kind} FAILED: {error}", flush=True)
-            results.append({"scenario": "mail", "database": kind, "error": str(error)[-2000:]})
+            print(f"[mail] {name} FAILED: {error}", flush=True)
+            results.append({"scenario": "mail", "database": name, "error": str(error)[-2000:]})
+        finally:
+            if private is not None:
+                private.stop()
     return results
 
 

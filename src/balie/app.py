@@ -29,20 +29,24 @@ def register_channels(settings: Settings, factory: sessionmaker[Session]) -> Non
     channels.register("email", EmailAdapter(settings, factory))
 
 
-def mail_receiver(context: web_context.Context) -> AbstractContextManager[object]:
+def mail_receiver(context: web_context.Context, *, shared_port: bool = False) -> AbstractContextManager[object]:
     from balie.channels.email import receiver
 
     settings = context.settings
     handler = receiver.Handler(context.factory, context.store, context.limiter, settings, context.ingest_lock)
-    return receiver.running(handler, receiver.parse_listen(settings.smtp_listen), max_bytes=settings.mail_max_bytes)
+    return receiver.running(handler, receiver.parse_listen(settings.smtp_listen), max_bytes=settings.mail_max_bytes,
+                            shared_port=shared_port)
 
 
 def app_from_environment() -> FastAPI:
-    """The app factory `balie serve --workers N` hands to each uvicorn process."""
-    return create_app(config.load(), run_worker=os.environ.get("BALIE_EMBEDDED_WORKER", "1") != "0")
+    """The app factory `balie serve --workers N` hands to each uvicorn process: each one also
+    receives mail, all on the one SMTP port."""
+    return create_app(config.load(), run_worker=os.environ.get("BALIE_EMBEDDED_WORKER", "1") != "0",
+                      run_smtp=True, smtp_shared_port=True)
 
 
-def create_app(settings: Settings | None = None, *, run_worker: bool = True, run_smtp: bool = False) -> FastAPI:
+def create_app(settings: Settings | None = None, *, run_worker: bool = True, run_smtp: bool = False,
+               smtp_shared_port: bool = False) -> FastAPI:
     """`run_smtp` starts the SMTP receiver on BALIE_SMTP_LISTEN (what `balie serve` does)."""
     settings = settings or config.load()
     context = web_context.build(settings)
@@ -58,7 +62,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
         try:
             with ExitStack() as stack:
                 if run_smtp:
-                    stack.enter_context(mail_receiver(context))
+                    stack.enter_context(mail_receiver(context, shared_port=smtp_shared_port))
                 yield
         finally:
             if run_worker:

@@ -71,8 +71,8 @@ def cmd_serve(args: argparse.Namespace, settings: config.Settings) -> int:
         uvicorn.run(create_app(settings, run_worker=not args.no_worker, run_smtp=True), **options)
     else:
         # Each process builds its own app from the environment; background work runs in
-        # every process unless --no-worker (claims in the database keep that safe).
-        # Several processes cannot share the SMTP port: run `balie smtp` beside them.
+        # every process unless --no-worker (claims in the database keep that safe), and
+        # every process receives mail on the shared SMTP port (SO_REUSEPORT).
         os.environ["BALIE_EMBEDDED_WORKER"] = "0" if args.no_worker else "1"
         uvicorn.run("balie.app:app_from_environment", factory=True, workers=args.workers,
                     **options)

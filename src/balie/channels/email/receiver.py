@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -130,24 +130,49 @@ class _TolerantSMTP(SMTP):
 
 
 class _Controller(Controller):
+    """aiosmtpd's threaded controller; with `shared_port`, several processes listen on one port
+    (SO_REUSEPORT: the kernel spreads the connections over them)."""
+
+    def __init__(self, handler: Handler, *, shared_port: bool = False, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.shared_port = shared_port
+
     def factory(self) -> SMTP:
         return _TolerantSMTP(self.handler, **self.SMTP_kwargs)
 
+    def _create_server(self) -> Coroutine[Any, Any, asyncio.AbstractServer]:
+        return self.loop.create_server(self._factory_invoker, host=self.hostname, port=self.port,
+                                       reuse_port=self.shared_port or None)
 
-def controller(handler: Handler, host: str, port: int, *, max_bytes: int) -> Controller:
+    def _trigger_server(self) -> None:
+        if not self.shared_port:
+            super()._trigger_server()  # type: ignore[no-untyped-call]
+            return
+        # aiosmtpd checks that the server works by connecting to it; on a shared port that
+        # connection may reach another process. Build the protocol here as a connection would.
+        async def invoke() -> None:
+            self._factory_invoker()
+
+        asyncio.run_coroutine_threadsafe(invoke(), self.loop).result(self.ready_timeout)
+
+
+def controller(handler: Handler, host: str, port: int, *, max_bytes: int, shared_port: bool = False) -> Controller:
     kwargs: dict[str, Any] = {"data_size_limit": max_bytes, "enable_SMTPUTF8": True, "ident": "Balie ESMTP",
                               "timeout": 60}
-    return _Controller(handler, hostname=host, port=port, server_hostname="balie", **kwargs)
+    return _Controller(handler, hostname=host, port=port, server_hostname="balie", shared_port=shared_port,
+                       **kwargs)
 
 
 @contextlib.contextmanager
-def running(handler: Handler, listen: tuple[str, int] | None, *, max_bytes: int) -> Iterator[Controller | None]:
+def running(handler: Handler, listen: tuple[str, int] | None, *, max_bytes: int,
+            shared_port: bool = False) -> Iterator[Controller | None]:
     """The receiver for the life of the block; a port that is taken is logged, not fatal,
-    so that the web side still starts (mail then waits at the sender, which retries)."""
+    so that the web side still starts (mail then waits at the sender, which retries).
+    `shared_port`: this process is one of several `balie serve --workers` receiving on it."""
     if listen is None:
         yield None
         return
-    smtp = controller(handler, *listen, max_bytes=max_bytes)
+    smtp = controller(handler, *listen, max_bytes=max_bytes, shared_port=shared_port)
     try:
         smtp.start()
     except (OSError, RuntimeError) as error:

@@ -109,14 +109,21 @@ def moment(language: Language, value: dt.datetime | None, now: dt.datetime) -> s
         pattern = "d MMM HH:mm"
     else:
         pattern = "d MMM yyyy HH:mm"
-    return str(format_datetime(local, pattern, tzinfo=SHOP_ZONE, locale=language.code))
+    return _formatted(language.code, local.replace(second=0, microsecond=0), pattern)
 
 
 def full_moment(language: Language, value: dt.datetime | None) -> str:
     if value is None:
         return ""
-    return str(format_datetime(in_shop_zone(value), "EEEE d MMMM yyyy HH:mm", tzinfo=SHOP_ZONE,
-                               locale=language.code))
+    local = in_shop_zone(value).replace(second=0, microsecond=0)
+    return _formatted(language.code, local, "EEEE d MMMM yyyy HH:mm")
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted(code: str, local_minute: dt.datetime, pattern: str) -> str:
+    # Babel takes about 40 µs a call and the inbox shows three times a row, over and over
+    # for the same conversations: the text depends only on language, minute and pattern.
+    return str(format_datetime(local_minute, pattern, tzinfo=SHOP_ZONE, locale=code))
 
 
 def local_input(value: dt.datetime | None) -> str:

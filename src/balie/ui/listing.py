@@ -8,6 +8,7 @@ A filter the URL spells wrong is dropped rather than answered with an error page
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -102,7 +103,28 @@ class ListQuery:
         return f"?{encoded}" if encoded else ""
 
 
-def rows(session: Session, actor: Actor, query: ListQuery) -> tuple[list[dict[str, Any]], str | None]:
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One conversation in the list, as the template shows it. An object, not a dict: Jinja2
+    looks `row.x` up as an attribute first, and a dict made it fail and retry 14 times a row."""
+
+    id: int
+    url: str
+    customer_name: str
+    subject: str
+    preview: str
+    channel: str
+    status: str
+    priority: str
+    tags: list[str]
+    assignee: str
+    mine: bool
+    waiting_since: dt.datetime | None
+    last_activity_at: dt.datetime
+    snoozed_until: dt.datetime | None
+
+
+def rows(session: Session, actor: Actor, query: ListQuery) -> tuple[list[Row], str | None]:
     page = conversation_service.list_conversations(session, actor, query.filters())
     agents = present.agents_by_id(session, actor.shop_id)
     suffix = query.query_string()
@@ -110,22 +132,22 @@ def rows(session: Session, actor: Actor, query: ListQuery) -> tuple[list[dict[st
     for item in page.items:
         conversation = item.conversation
         assignee = agents.get(conversation.assignee_id) if conversation.assignee_id else None
-        shaped.append({
-            "id": conversation.id,
-            "url": f"/inbox/c/{conversation.id}{suffix}",
-            "customer_name": item.customer_name,
-            "subject": conversation.subject,
-            "preview": conversation.preview,
-            "channel": conversation.channel,
-            "status": conversation.status,
-            "priority": conversation.priority,
-            "tags": conversation.tag_list,
-            "assignee": assignee.name if assignee else "",
-            "mine": conversation.assignee_id == actor.agent_id,
-            "waiting_since": conversation.waiting_since,
-            "last_activity_at": conversation.last_activity_at,
-            "snoozed_until": conversation.snoozed_until,
-        })
+        shaped.append(Row(
+            id=conversation.id,
+            url=f"/inbox/c/{conversation.id}{suffix}",
+            customer_name=item.customer_name,
+            subject=conversation.subject,
+            preview=conversation.preview,
+            channel=conversation.channel,
+            status=conversation.status,
+            priority=conversation.priority,
+            tags=conversation.tag_list,
+            assignee=assignee.name if assignee else "",
+            mine=conversation.assignee_id == actor.agent_id,
+            waiting_since=conversation.waiting_since,
+            last_activity_at=conversation.last_activity_at,
+            snoozed_until=conversation.snoozed_until,
+        ))
     return shaped, page.next_cursor
 
 
@@ -146,4 +168,5 @@ def list_context(session: Session, actor: Actor, query: ListQuery) -> dict[str, 
         "priority_labels": PRIORITY_LABELS,
         "status_labels": STATUS_LABELS,
         "list_partial_url": "/ui/partials/list" + query.query_string(),
+        "list_status": query.filters().status,
     }

@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from balie import clock
 
@@ -151,4 +152,12 @@ def environment(code: str) -> Environment:
     env.filters["moment"] = lambda value: moment(language, value, clock.now())
     env.filters["full_moment"] = lambda value: full_moment(language, value)
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
+
+    @functools.cache
+    def icon(name: str, label: str = "") -> Markup:
+        """An _icons.html icon, rendered once: the inbox shows two a row, and a macro call
+        cost more than the rest of the row."""
+        return Markup(env.get_template("_icons.html").module.svg(name, label))  # type: ignore[attr-defined]  # noqa: S704 (escaped by the template)
+
+    env.globals["icon"] = icon
     return env

@@ -245,3 +245,21 @@ def seed(conn: Any, *, shop_id: int, conversations: int = 100_000, messages: int
         "total_s": round(time.perf_counter() - started, 1),
         "open_conversations": statuses.count("open"),
     }
+
+
+HISTORY_CONVERSATIONS = 10_000
+HISTORY_MESSAGES = 100_000
+
+
+def history(db: Any, shop_id: int) -> dict[str, Any]:
+    """A shop with a past, for the write benchmarks on PostgreSQL (`db`: a bench.server.Database).
+    As in a running install, the tables then have rows and statistics, so PostgreSQL plans the
+    statements for a real shop; on empty, never analysed tables it guesses, and guessed badly."""
+    import psycopg
+
+    from bench.server import plain_pg_url
+
+    with psycopg.connect(plain_pg_url(), options=f"-csearch_path={db.schema}") as conn:
+        seeded = seed(conn, shop_id=shop_id, conversations=HISTORY_CONVERSATIONS, messages=HISTORY_MESSAGES,
+                      customers=HISTORY_CONVERSATIONS * 6 // 10)
+    return {"conversations": HISTORY_CONVERSATIONS, "messages": HISTORY_MESSAGES, "seed_s": seeded["total_s"]}

@@ -77,9 +77,10 @@ target AS (
        AND bool_and(merged_into_id IS NULL) AND (%(name)s = '' OR bool_and(name <> ''))
 ),
 answered AS (
-    SELECT 1 FROM message m JOIN conversation cv ON cv.id = m.conversation_id
-    WHERE m.shop_id = %(shop_id)s AND m.channel = %(channel)s AND m.external_id = ANY(%(references)s)
-      AND cv.status <> 'closed'
+    SELECT 1 FROM unnest(%(references)s::text[]) AS r (ref)
+    JOIN message m ON m.shop_id = %(shop_id)s AND m.channel = %(channel)s AND m.external_id = r.ref
+    JOIN conversation cv ON cv.id = m.conversation_id
+    WHERE cardinality(%(references)s::text[]) > 0 AND cv.status <> 'closed'
     LIMIT 1
 ),
 active AS (

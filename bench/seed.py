@@ -262,4 +262,5 @@ def history(db: Any, shop_id: int) -> dict[str, Any]:
     with psycopg.connect(plain_pg_url(), options=f"-csearch_path={db.schema}") as conn:
         seeded = seed(conn, shop_id=shop_id, conversations=HISTORY_CONVERSATIONS, messages=HISTORY_MESSAGES,
                       customers=HISTORY_CONVERSATIONS * 6 // 10)
-    return {"conversations": HISTORY_CONVERSATIONS, "messages": HISTORY_MESSAGES, "seed_s": seeded["total_s"]}
+    return {"conversations": seeded["rows"]["conversation"], "messages": seeded["rows"]["message"],
+            "seed_s": seeded["total_s"]}

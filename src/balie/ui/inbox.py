@@ -7,12 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from balie.agents import service as agent_service
 from balie.inputs import parse_id
 from balie.ui import pages
-from balie.ui.auth import Agent, Signed, signed_in
+from balie.ui.auth import Agent, Signed
 from balie.ui.listing import ListQuery, list_context
 from balie.ui.routing import UiRoute
 from balie.ui.thread import canned_replies, conversation_context
@@ -35,14 +34,7 @@ def chrome(db: Session, signed: Signed) -> dict[str, Any]:
 
 
 @router.get("/inbox")
-async def inbox(request: Request, db: DB) -> Response:
-    # The page every agent keeps open: the sign-in check and the page share one trip to the
-    # thread pool instead of one each; with four agents at once each trip cost several ms.
-    return await run_in_threadpool(_inbox_page, request, db)
-
-
-def _inbox_page(request: Request, db: Session) -> Response:
-    signed = signed_in(request, db)
+def inbox(request: Request, db: DB, signed: Agent) -> Response:
     query = ListQuery.from_params(request.query_params)
     context = {**chrome(db, signed), **list_context(db, signed.actor, query), "open_id": None}
     return pages.render(request, "inbox.html", context)
@@ -85,13 +77,7 @@ def conversation(request: Request, conversation_id: int, db: DB, signed: Agent) 
 
 
 @router.get("/ui/partials/list")
-async def list_partial(request: Request, db: DB) -> Response:
-    # Fetched by every open inbox on each live event: one trip to the thread pool, as /inbox.
-    return await run_in_threadpool(_list_partial, request, db)
-
-
-def _list_partial(request: Request, db: Session) -> Response:
-    signed = signed_in(request, db)
+def list_partial(request: Request, db: DB, signed: Agent) -> Response:
     query = ListQuery.from_params(request.query_params)
     context = {**list_context(db, signed.actor, query), "open_id": _open_id(request)}
     return pages.render(request, "_list.html", context)

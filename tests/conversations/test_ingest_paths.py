@@ -24,6 +24,9 @@ from balie.customers.service import normalise
 from factories import Tenant
 
 EMAIL = normalise("email", "klant@example.nl")
+# The one-statement path and the row locks under test are PostgreSQL's (SQLite has no
+# data-modifying CTEs and serialises writers).
+ONLY_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 def inbound(tenant: Tenant, text: str = "Hallo", **kwargs: object) -> InboundMessage:
@@ -181,11 +184,10 @@ def counted_statements(factory: sessionmaker[Session]) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
+@ONLY_POSTGRESQL
 def test_ordinary_messages_take_one_statement_on_postgresql(
     factory: sessionmaker[Session], tenant: Tenant, database_url: str
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the one-statement path is PostgreSQL's (SQLite has no data-modifying CTEs)")
     with counted_statements(factory) as new_customer:
         receive(factory, inbound(tenant, "Eerste bericht"))
     with counted_statements(factory) as known_customer:
@@ -223,11 +225,10 @@ def _counts_agree(session: Session) -> bool:
     return wrong == 0
 
 
+@ONLY_POSTGRESQL
 def test_messages_while_an_agent_resolves_are_all_kept(
     factory: sessionmaker[Session], tenant: Tenant, database_url: str
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite serialises writers; the row locks under test are PostgreSQL's")
     first = receive(factory, inbound(tenant))
     actor = Actor(agent_id=tenant.agent_id, shop_id=tenant.shop_id, role="admin", email=tenant.email, name="Ada")
 
@@ -257,11 +258,10 @@ def test_messages_while_an_agent_resolves_are_all_kept(
         assert active is not None and active <= 1
 
 
+@ONLY_POSTGRESQL
 def test_messages_during_a_merge_all_end_up_with_the_survivor(
     factory: sessionmaker[Session], tenant: Tenant, database_url: str
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite serialises writers; the row locks under test are PostgreSQL's")
     anna_mail = normalise("email", "anna@example.nl")
     anna_phone = normalise("phone", "0612345678")
     survivor = receive(factory, inbound(tenant, identities=[anna_mail]))

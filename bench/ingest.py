@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import secrets
 import time
-from pathlib import Path
 from typing import Any
 
 from bench import seed
-from bench.common import RESULTS, rss_kib
-from bench.profile import Profiler
+from bench.common import rss_kib
+from bench.profile import sample
 from bench.server import Database, PrivateRedis, Server, run_client
 
 TARGET_RPS = 500
@@ -55,12 +54,7 @@ def run_one(kind: str, *, redis_url: str | None = None, concurrency: int = 8, wa
             startup = server.start()
             time.sleep(1.0)
             rss_before = rss_kib(server.pid)
-            profiler = None
-            if profile:
-                out = RESULTS / f"profile-ingest-{label}.txt"
-                out.parent.mkdir(parents=True, exist_ok=True)
-                out.unlink(missing_ok=True)
-                profiler = Profiler(server.pid, warmup + duration, out, gil_only=True)
+            profiler = sample(profile, server.pid, warmup + duration, f"ingest-{label}")
             print(f"[ingest] {label}: {concurrency} clients, {warmup:g} s warm-up + {duration:g} s ...", flush=True)
             client = run_client(
                 {"mode": "ingest", "host": server.host, "port": server.port, "token": tenant.token,
@@ -147,7 +141,3 @@ def run(*, quick: bool = False, profile: bool = False, redis_url: str | None = N
             if private is not None:
                 private.stop()
     return results
-
-
-def profile_path(label: str) -> Path:
-    return RESULTS / f"profile-ingest-{label}.txt"

@@ -13,8 +13,8 @@ import sys
 from typing import Any
 
 from bench import seed
-from bench.common import RESULTS, ROOT
-from bench.profile import Profiler
+from bench.common import ROOT
+from bench.profile import sample
 from bench.server import Database, PrivateRedis, Server, free_port
 
 TARGET_RPS = 200
@@ -36,12 +36,7 @@ def run_one(kind: str, *, clients: int = 10, warmup: float = 2, duration: float 
         try:
             with Server(db, workers=workers) as server:
                 server.start()
-                profiler = None
-                if profile:
-                    out = RESULTS / f"profile-mail-{label}.txt"
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    out.unlink(missing_ok=True)
-                    profiler = Profiler(server.pid, warmup + duration, out, gil_only=True)
+                profiler = sample(profile, server.pid, warmup + duration, f"mail-{label}")
                 print(f"[mail] {label}: {clients} SMTP clients, {warmup:g} s warm-up + {duration:g} s ...", flush=True)
                 args = {"host": "127.0.0.1", "port": smtp_port, "to": ADDRESS, "clients": clients, "warmup": warmup,
                         "duration": duration, "max_per_client": 20_000, "run": secrets.token_hex(3)}

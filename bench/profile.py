@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.common import RESULTS
+
 _PREFIX = re.compile(r"^.*/(site-packages|src|python3\.\d+)/")
 
 
@@ -55,6 +57,16 @@ class Profiler:
         if not self.out.exists():
             return {"error": f"py-spy wrote nothing: {stderr.decode(errors='replace')[-500:]}"}
         return hotspots(self.out)
+
+
+def sample(enabled: bool, pid: int, seconds: float, name: str) -> Profiler | None:
+    """A GIL-holding profile of `pid` into bench/results/profile-<name>.txt, when `enabled`."""
+    if not enabled:
+        return None
+    out = RESULTS / f"profile-{name}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    return Profiler(pid, seconds, out, gil_only=True)
 
 
 def _frame_name(frame: str) -> str:

@@ -88,18 +88,26 @@ def shops_of(session: Session, agent_id: int) -> list[tuple[Shop, str]]:
     return [(shop, role) for shop, role in rows]
 
 
+# The columns of the two lookups every request makes (the agent behind a session or a token).
+_agent, _token, _membership = Agent.__table__.c, ApiToken.__table__.c, Membership.__table__.c
+
+
+# Every request of a signed-in agent runs this; built once, on the tables (as _ACTOR_FOR_TOKEN).
+_ACTOR = (
+    select(_agent.id, _membership.shop_id, _membership.role, _agent.email, _agent.name)
+    .select_from(Agent.__table__)
+    .join(Membership.__table__, _membership.agent_id == _agent.id)
+    .where(_agent.id == bindparam("agent_id"), _membership.shop_id == bindparam("shop_id"))
+)
+
+
 def actor(session: Session, *, agent_id: int, shop_id: int) -> Actor:
     if not (valid_id(agent_id) and valid_id(shop_id)):
         raise Unauthorized("this agent does not work in this shop")
-    row = session.execute(
-        select(Agent, Membership.role)
-        .join(Membership, Membership.agent_id == Agent.id)
-        .where(Agent.id == agent_id, Membership.shop_id == shop_id)
-    ).first()
+    row = session.connection().execute(_ACTOR, {"agent_id": agent_id, "shop_id": shop_id}).first()
     if row is None:
         raise Unauthorized("this agent does not work in this shop")
-    agent, role = row
-    return Actor(agent_id=agent.id, shop_id=shop_id, role=role, email=agent.email, name=agent.name)
+    return Actor(*row)
 
 
 def members(session: Session, shop_id: int) -> list[Agent]:
@@ -150,7 +158,6 @@ def create_token(session: Session, *, agent: Agent, shop: Shop, name: str = "") 
 
 # Every API request runs this: built once, on the tables rather than the ORM classes, and run
 # on the session's connection, which skips the ORM's per-row work (docs/benchmarks.md).
-_agent, _token, _membership = Agent.__table__.c, ApiToken.__table__.c, Membership.__table__.c
 _ACTOR_FOR_TOKEN = (
     select(_agent.id, _token.shop_id, _membership.role, _agent.email, _agent.name)
     .select_from(Agent.__table__)

@@ -13,7 +13,7 @@ from typing import Any
 
 from bench import seed
 from bench.common import rss_kib
-from bench.server import Database, PrivateRedis, Server, Tenant, plain_pg_url, run_client
+from bench.server import Database, Server, Tenant, plain_pg_url, private_redis, run_client
 
 TARGET_P99_MS = 50
 
@@ -152,26 +152,24 @@ def run(*, quick: bool = False) -> list[dict[str, Any]]:
 def _with_two_workers(db: Database, tenant: Tenant, sequential: int) -> list[dict[str, Any]]:
     """The 4-agent cases again on `balie serve --workers 2` (which needs Redis for live
     updates: a private redis-server is started). Skipped without redis-server."""
-    private = PrivateRedis()
-    if private.binary is None:
-        print("[inbox] no redis-server: skipping the runs with --workers 2", flush=True)
-        return []
-    rows = []
-    db.redis_url = private.start()
-    try:
-        with Server(db, workers=2) as server:
-            server.start()
-            print("[inbox] 4 concurrent agents on --workers 2 ...", flush=True)
-            # Each worker process logs in on its own connection; the session is in the database.
-            cookie = login_cookie(server, tenant)
-            auth = {"Authorization": f"Bearer {tenant.token}"}
-            rows.append(_row("API open, first page (4 concurrent, --workers 2)",
-                             _get(server, auth, ["/api/v1/conversations?status=open"], requests=sequential * 2,
-                                  concurrency=4), target=True))
-            rows.append(_row("HTML /inbox (4 concurrent, --workers 2)",
-                             _get(server, {"Cookie": cookie or ""}, ["/inbox"], requests=sequential * 2,
-                                  concurrency=4), target=True))
-    finally:
-        db.redis_url = None
-        private.stop()
+    rows: list[dict[str, Any]] = []
+    with private_redis("inbox") as url:
+        if url is None:
+            return rows
+        db.redis_url = url
+        try:
+            with Server(db, workers=2) as server:
+                server.start()
+                print("[inbox] 4 concurrent agents on --workers 2 ...", flush=True)
+                # Each worker process logs in on its own connection; the session is in the database.
+                cookie = login_cookie(server, tenant)
+                auth = {"Authorization": f"Bearer {tenant.token}"}
+                rows.append(_row("API open, first page (4 concurrent, --workers 2)",
+                                 _get(server, auth, ["/api/v1/conversations?status=open"], requests=sequential * 2,
+                                      concurrency=4), target=True))
+                rows.append(_row("HTML /inbox (4 concurrent, --workers 2)",
+                                 _get(server, {"Cookie": cookie or ""}, ["/inbox"], requests=sequential * 2,
+                                      concurrency=4), target=True))
+        finally:
+            db.redis_url = None
     return rows

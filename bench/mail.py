@@ -15,7 +15,7 @@ from typing import Any
 from bench import seed
 from bench.common import ROOT
 from bench.profile import sample
-from bench.server import Database, PrivateRedis, Server, free_port
+from bench.server import Database, Server, free_port, private_redis
 
 TARGET_RPS = 200
 ADDRESS = "support@bench.example"
@@ -63,23 +63,17 @@ def run(*, quick: bool = False, profile: bool = False) -> list[dict[str, Any]]:
     duration = 6.0 if quick else 15.0
     results = []
     for name in ("sqlite", "postgresql", "postgresql+redis x2"):
-        private = None
         try:
-            if name.endswith("x2"):
-                private = PrivateRedis()
-                if private.binary is None:
-                    print("[mail] no redis-server: skipping the run with --workers 2", flush=True)
-                    continue
-                results.append(run_one("postgresql", duration=duration, profile=profile, workers=2,
-                                       redis_url=private.start()))
-            else:
+            if not name.endswith("x2"):
                 results.append(run_one(name, duration=duration, profile=profile))
+                continue
+            with private_redis("mail") as url:
+                if url is not None:
+                    results.append(run_one("postgresql", duration=duration, profile=profile, workers=2,
+                                           redis_url=url))
         except Exception as error:  # one database failing must not lose the other's figures
             print(f"[mail] {name} FAILED: {error}", flush=True)
             results.append({"scenario": "mail", "database": name, "error": str(error)[-2000:]})
-        finally:
-            if private is not None:
-                private.stop()
     return results
 
 

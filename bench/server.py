@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -264,3 +266,16 @@ class PrivateRedis:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
 
+
+@contextlib.contextmanager
+def private_redis(scenario: str) -> Iterator[str | None]:
+    """The URL of a PrivateRedis for the block; None (said once) when redis-server is missing."""
+    private = PrivateRedis()
+    if private.binary is None:
+        print(f"[{scenario}] no redis-server: skipping the runs that need Redis", flush=True)
+        yield None
+        return
+    try:
+        yield private.start()
+    finally:
+        private.stop()

@@ -123,7 +123,7 @@ def ingest(
         now = clock.now()
         outcome = ingest_pg.try_store(session, inbound, text=body_text, html=body_html,
                                       preview=_preview(body_text, inbound), subject=_subject(inbound), now=now)
-        if isinstance(outcome, ingest_pg.Duplicate):
+        if outcome is not None and not outcome.created:
             return IngestResult(conversation_id=outcome.conversation_id, message_id=outcome.message_id,
                                 customer_id=outcome.customer_id, created=False)
         if outcome is not None:

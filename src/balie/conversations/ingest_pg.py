@@ -41,17 +41,11 @@ MAX_REFERENCES = 50
 
 
 @dataclass(frozen=True)
-class Stored:
+class Outcome:
     message_id: int
     conversation_id: int
     customer_id: int
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    message_id: int
-    conversation_id: int
-    customer_id: int
+    created: bool  # False: the message was there already (same external id)
 
 
 @cache
@@ -150,8 +144,8 @@ SELECT (SELECT id FROM ins), (SELECT conversation_id FROM ins), (SELECT author_c
 def try_store(
     session: Session, inbound: InboundMessage, *, text: str, html: str | None, preview: str, subject: str,
     now: dt.datetime,
-) -> Stored | Duplicate | None:
-    """Stored, the message it duplicates, or None: nothing written, take the general path.
+) -> Outcome | None:
+    """The message stored, or the one it duplicates; None: nothing written, take the general path.
 
     `text`, `html`, `preview` and `subject` are the message's as ingest made them."""
     refs = sorted({(ref.kind, ref.value) for ref in inbound.identities})
@@ -170,8 +164,8 @@ def try_store(
     row = session.connection().exec_driver_sql(_statement(len(refs)), params).one()
     message_id, conversation_id, customer_id, dup_id, dup_conversation_id, dup_customer_id, updated = row
     if dup_id is not None:
-        return Duplicate(dup_id, dup_conversation_id, dup_customer_id)
+        return Outcome(dup_id, dup_conversation_id, dup_customer_id, created=False)
     if message_id is None:
         return None
     assert updated == 1, "a message was stored without its conversation being written"
-    return Stored(message_id, conversation_id, customer_id)
+    return Outcome(message_id, conversation_id, customer_id, created=True)

@@ -98,7 +98,7 @@ def machine_info() -> dict[str, object]:
         for line in os_release.read_text().splitlines():
             if line.startswith("PRETTY_NAME="):
                 os_name = line.split("=", 1)[1].strip('"')
-    packages = {}
+    packages: dict[str, str | None] = {}
     for name in ("fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg", "pydantic", "uvloop", "httptools"):
         try:
             packages[name] = metadata.version(name)

@@ -1,7 +1,7 @@
 """Runs the benchmarks, prints a table and writes JSON to bench/results/.
 
-    python -m bench.run                 # everything (what `make bench` runs), ~5 minutes
-    python -m bench.run ingest          # one scenario: ingest | inbox | memory
+    python -m bench.run                 # everything (what `make bench` runs), ~7 minutes
+    python -m bench.run ingest          # one scenario: ingest | inbox | memory | mail | mail_out | widget
     python -m bench.run ingest --profile   # also sample the server with py-spy (ingest, mail)
     python -m bench.run --quick         # shorter runs and a smaller data set (a smoke test)
 
@@ -21,9 +21,9 @@ import sys
 import time
 from typing import Any
 
-from bench import common, inbox, ingest, mail, mail_out, memory
+from bench import common, inbox, ingest, mail, mail_out, memory, widget
 
-SCENARIOS = ("ingest", "inbox", "memory", "mail", "mail_out")
+SCENARIOS = ("ingest", "inbox", "memory", "mail", "mail_out", "widget")
 
 
 def background_cpu(seconds: float = 2.0) -> float:
@@ -91,6 +91,8 @@ def print_tables(results: dict[str, list[dict[str, Any]]]) -> None:
         print("\n" + mail.table(results["mail"]))
     if results.get("mail_out"):
         print("\n" + mail_out.table(results["mail_out"]))
+    if results.get("widget"):
+        print("\n" + widget.table(results["widget"]))
     if results.get("ingest"):
         print("\nIngest: POST /api/v1/messages, 8 clients (target on PostgreSQL: >= 500 msgs/s, p99 < 100 ms)")
         print("CPU% columns: 100 = one core; other% = everything else on the machine during the window")
@@ -162,7 +164,7 @@ def print_profile(results: dict[str, list[dict[str, Any]]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenarios", nargs="*", metavar="scenario", help="ingest, inbox, memory or all (default)")
+    parser.add_argument("scenarios", nargs="*", metavar="scenario", help=", ".join(SCENARIOS) + " or all (default)")
     parser.add_argument("--quick", action="store_true", help="short runs and a small data set (smoke test)")
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy during ingest and mail")
     parser.add_argument("--redis", metavar="URL",
@@ -213,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["mail"] = mail.run(quick=args.quick, profile=args.profile)
             elif scenario == "inbox":
                 results["inbox"] = inbox.run(quick=args.quick)
+            elif scenario == "widget":
+                results["widget"] = widget.run(quick=args.quick)
             else:
                 results["memory"] = memory.run(quick=args.quick)
         except Exception as error:  # report and carry on with the next scenario
@@ -225,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         print_profile(results)
     failures += [f"ingest on {r['database']}: {r['error'][:200]}" for r in results.get("ingest", []) if "error" in r]
+    failures += [f"widget on {r['database']}: {r['error'][:200]}" for r in results.get("widget", []) if "error" in r]
     if failures:
         print("\nFailed:\n  " + "\n  ".join(failures))
 

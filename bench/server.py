@@ -108,7 +108,7 @@ class Database:
             import psycopg
 
             with psycopg.connect(plain_pg_url(), options=f"-csearch_path={self.schema}") as pg:
-                row = pg.execute(sql).fetchone()  # type: ignore[arg-type]
+                row = pg.execute(sql).fetchone()
         return int(row[0]) if row else -1
 
     def close(self) -> None:
@@ -213,14 +213,14 @@ class Server:
         self.stop()
 
 
-def run_client(config: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Runs bench.client in its own process and returns what it measured."""
+def run_client(config: dict[str, Any], timeout: float, module: str = "bench.client") -> dict[str, Any]:
+    """Runs a client module (bench.client by default) in its own process and returns what it measured."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.client"], input=json.dumps(config), capture_output=True, text=True,
+        [sys.executable, "-m", module], input=json.dumps(config), capture_output=True, text=True,
         timeout=timeout, cwd=ROOT,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"bench.client failed ({done.returncode}): {done.stderr[-3000:]}")
+        raise RuntimeError(f"{module} failed ({done.returncode}): {done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 

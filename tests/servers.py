@@ -7,10 +7,12 @@ import selectors
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 
 def free_port() -> int:
@@ -35,10 +37,18 @@ class Server:
     log: list[str]
 
 
+def _drain(stream: IO[str], log: list[str], keep: int = 2000) -> None:
+    for line in stream:
+        log.append(line)
+        if len(log) > keep:
+            del log[: len(log) - keep]
+
+
 @contextmanager
-def serving(env: dict[str, str], *extra: str, timeout: float = 60) -> Iterator[Server]:
-    """`balie serve` on a free port; its SMTP receiver stays off unless env sets BALIE_SMTP_LISTEN."""
-    port = free_port()
+def serving(env: dict[str, str], *extra: str, timeout: float = 60, port: int | None = None) -> Iterator[Server]:
+    """`balie serve` on a free port (or `port`, to start it again where it was); its SMTP
+    receiver stays off unless env sets BALIE_SMTP_LISTEN."""
+    port = port or free_port()
     env = {"BALIE_SMTP_LISTEN": "", **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "balie.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
@@ -56,6 +66,8 @@ def serving(env: dict[str, str], *extra: str, timeout: float = 60) -> Iterator[S
                 raise AssertionError("balie serve did not start:\n" + "".join(log))
             log.append(process.stdout.readline())
         selector.close()
+        # Keep reading: a pipe nobody empties fills up with access logs and stalls the server.
+        threading.Thread(target=_drain, args=(process.stdout, log), daemon=True).start()
         yield Server(url=f"http://127.0.0.1:{port}", process=process, log=log)
     finally:
         process.terminate()

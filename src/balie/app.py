@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from balie import config
 from balie.channels import base as channels
 from balie.channels.api.adapter import WebhookAdapter
+from balie.channels.chat import widget
+from balie.channels.chat.adapter import ChatAdapter
 from balie.channels.email.sending import EmailAdapter
 from balie.config import Settings
 from balie.web import context as web_context
@@ -27,6 +29,7 @@ def register_channels(settings: Settings, factory: sessionmaker[Session]) -> Non
     channels.register("api", WebhookAdapter(timeout=settings.webhook_timeout_seconds,
                                             allow_private=settings.webhook_allow_private))
     channels.register("email", EmailAdapter(settings, factory))
+    channels.register("chat", ChatAdapter(factory))
 
 
 def mail_receiver(context: web_context.Context, *, shared_port: bool = False) -> AbstractContextManager[object]:
@@ -63,7 +66,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
             with ExitStack() as stack:
                 if run_smtp:
                     stack.enter_context(mail_receiver(context, shared_port=smtp_shared_port))
-                yield
+                async with widget.running(_app):
+                    yield
         finally:
             if run_worker:
                 worker.stop()
@@ -82,27 +86,36 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     app.state.worker = worker
     errors.install(app)
 
+    from balie.callbacks.api import router as callbacks_router
+    from balie.callbacks.widget_api import router as widget_callbacks_router
     from balie.channels.api.api import router as api_channel_router
     from balie.channels.email.api import router as mailboxes_router
     from balie.conversations.api import router as conversations_router
     from balie.conversations.outbound_api import router as outbound_conversations_router
     from balie.customers.api import router as customers_router
+    from balie.reachability.api import router as reachability_router
     from balie.shops.api import router as shops_router
     from balie.ui import views
+    from balie.ui.callbacks import router as callbacks_ui_router
     from balie.web.stream import router as stream_router
 
     app.include_router(api_channel_router)
+    app.include_router(callbacks_router)
+    app.include_router(widget_callbacks_router)
+    app.include_router(callbacks_ui_router)
     app.include_router(mailboxes_router)
     app.include_router(conversations_router)
     app.include_router(outbound_conversations_router)
     app.include_router(customers_router)
+    app.include_router(reachability_router)
     app.include_router(shops_router)
     app.include_router(stream_router)
     views.install(app)
+    widget.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, larger=widget.LARGER_BODIES)
     return app

@@ -2,12 +2,16 @@
 
 from balie.agents.models import Agent, ApiToken, Membership, Team, TeamMember, WebSession
 from balie.audit.models import AuditEvent
+from balie.callbacks.models import Callback, CallbackAttempt
 from balie.canned.models import CannedReply
+from balie.channels.chat.models import ChatVisitor, WidgetSettings
 from balie.channels.email.models import Mailbox
 from balie.conversations.models import Attachment, Conversation, ConversationTag, Message
 from balie.customers.models import Customer, Identity
 from balie.db import Base
+from balie.hours.models import OpeningInterval
 from balie.outbox.models import OutboxEntry
+from balie.proactive.models import Invitation, InvitationRule, InvitationSettings, PageEvent
 from balie.shops.models import Shop
 
 metadata = Base.metadata
@@ -17,18 +21,27 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "Callback",
+    "CallbackAttempt",
     "CannedReply",
+    "ChatVisitor",
     "Conversation",
     "ConversationTag",
     "Customer",
     "Identity",
+    "Invitation",
+    "InvitationRule",
+    "InvitationSettings",
     "Mailbox",
     "Membership",
     "Message",
+    "OpeningInterval",
     "OutboxEntry",
+    "PageEvent",
     "Shop",
     "Team",
     "TeamMember",
     "WebSession",
+    "WidgetSettings",
     "metadata",
 ]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import delete, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from balie.agents import service as agent_service
+from balie.agents.models import Membership
+from balie.shops.models import Shop
 from factories import Tenant, post_message
 
 
@@ -204,3 +207,41 @@ def test_waiting_sort_pages_through_waiting_then_answered(client: TestClient, te
         if not cursor:
             break
     assert seen == [created[1], created[2], created[4], created[0], created[3]]
+
+
+def test_list_names_nameless_customers_as_the_conversation_does(client: TestClient, tenant: Tenant) -> None:
+    """The list finds names in its own query; it must agree with the conversation itself."""
+    shown = {
+        "+31612345678": {"phone": "+31 6 12345678"},
+        "nameless@example.nl": {"external_id": "K-1", "phone": "+31 6 87654321", "email": "Nameless@Example.nl"},
+        "K-2": {"external_id": "K-2"},
+        "Named Person": {"email": "named@example.nl", "name": "Named Person"},
+    }
+    for customer in shown.values():
+        post_message(client, tenant, customer=customer)
+    items = client.get("/api/v1/conversations", headers=tenant.headers).json()["items"]
+    assert sorted(item["customer_name"] for item in items) == sorted(shown)
+    for item in items:
+        detail = client.get(f"/api/v1/conversations/{item['id']}", headers=tenant.headers).json()
+        assert detail["customer_name"] == item["customer_name"]
+
+
+def test_list_shows_the_assignee_only_while_they_work_in_the_shop(
+    client: TestClient, tenant: Tenant, factory: sessionmaker[Session]
+) -> None:
+    with factory() as session, session.begin():
+        colleague = agent_service.create(session, email="bo@example.test", name="Bo Collega")
+        agent_service.add_to_shop(session, agent=colleague, shop=session.get(Shop, tenant.shop_id))
+        colleague_id = colleague.id
+    conversation_id = post_message(client, tenant)["conversation_id"]
+    assigned = client.patch(f"/api/v1/conversations/{conversation_id}", headers=tenant.headers,
+                            json={"assignee_id": colleague_id})
+    assert assigned.status_code == 200, assigned.text
+    item = client.get("/api/v1/conversations", headers=tenant.headers).json()["items"][0]
+    assert item["assignee"] == {"id": colleague_id, "name": "Bo Collega", "email": "bo@example.test"}
+
+    with factory() as session, session.begin():
+        session.execute(delete(Membership).where(Membership.agent_id == colleague_id))
+    item = client.get("/api/v1/conversations", headers=tenant.headers).json()["items"][0]
+    detail = client.get(f"/api/v1/conversations/{conversation_id}", headers=tenant.headers).json()
+    assert item["assignee"] is None and detail["assignee"] is None

@@ -9,13 +9,13 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from ui_support import ASYNC, sign_in
 
 from balie import clock
 from balie.audit.models import AuditEvent
 from balie.canned import service as canned_service
 from balie.outbox.models import OutboxEntry
 from factories import Tenant, post_message
+from ui_support import ASYNC, sign_in
 
 
 def conversation(client: TestClient, tenant: Tenant, conversation_id: object) -> dict[str, object]:

@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from ui_support import ASYNC, PASSWORD, active_content, elements, log_in, session_token, sign_in
 
 from balie.agents import service as agent_service
 from balie.audit.models import AuditEvent
@@ -23,6 +22,7 @@ from balie.customers.models import Customer, Identity
 from balie.outbox.models import OutboxEntry
 from balie.shops.models import Shop
 from factories import Tenant, post_message
+from ui_support import ASYNC, PASSWORD, active_content, elements, log_in, session_token, sign_in
 
 SUPPORT = "support@winkel.nl"
 SALES = "verkoop@winkel.nl"

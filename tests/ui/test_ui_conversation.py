@@ -6,12 +6,12 @@ import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
-from ui_support import active_content, message_ids, sign_in
 
 from balie.conversations.ingest import InboundFile, InboundMessage, ingest
 from balie.customers.service import normalise
 from balie.outbox import dispatcher
 from factories import Tenant, post_message
+from ui_support import active_content, message_ids, sign_in
 
 
 def email_message(factory: sessionmaker[Session], client: TestClient, tenant: Tenant, address: str,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from ui_support import row_ids, sign_in
 
 from balie import clock
 from factories import Tenant, post_message
+from ui_support import row_ids, sign_in
 
 
 def patch(client: TestClient, tenant: Tenant, conversation_id: object, **changes: object) -> None:

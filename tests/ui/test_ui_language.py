@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from ui_support import sign_in
 
 from balie import clock
 from balie.ui import catalog
 from balie.ui.i18n import TEMPLATE_DIR
 from factories import Tenant, post_message
+from ui_support import sign_in
 
 
 def test_dutch_is_the_default(client: TestClient) -> None:

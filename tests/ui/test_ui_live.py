@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
-from ui_support import form_token, row_ids, session_token
 
 from servers import balie, serving
+from ui_support import form_token, row_ids, session_token
 
 PASSWORD = "correct horse battery"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
-from ui_support import PASSWORD, form_token, log_in, row_ids, session_token, sign_in
 
 from balie.agents import service as agent_service
 from balie.shops import service as shop_service
 from factories import Tenant, make_tenant, post_message
+from ui_support import PASSWORD, form_token, log_in, row_ids, session_token, sign_in
 
 
 def test_home_sends_visitors_to_the_login_and_agents_to_the_inbox(client: TestClient, tenant: Tenant) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
-from ui_support import sign_in
 
 from balie.channels.email import service as mailbox_service
 from balie.channels.email.inbound import receive
 from factories import Tenant
+from ui_support import sign_in
 
 RAW = (b"From: Mira <mira@example.nl>\r\nTo: support@fietsen.example\r\nSubject: Fiets\r\n"
        b"Message-ID: <m1@example.nl>\r\nAuto-Submitted: auto-replied\r\n\r\n"

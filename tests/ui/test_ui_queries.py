@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
-from ui_support import sign_in
 
 from factories import Tenant, post_message
+from ui_support import sign_in
 
 
 @contextmanager

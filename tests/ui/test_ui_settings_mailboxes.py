@@ -10,7 +10,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from ui_support import PASSWORD, active_content, elements, log_in, session_token, sign_in
 
 from balie import clock
 from balie.agents import service as agent_service
@@ -18,6 +17,7 @@ from balie.audit.models import AuditEvent
 from balie.channels.email.models import Mailbox
 from balie.shops.models import Shop
 from factories import Tenant
+from ui_support import PASSWORD, active_content, elements, log_in, session_token, sign_in
 
 ODD_PASSWORD = "p@ss:wörd/#?%\"' <&> 🔑"
 

@@ -20,6 +20,9 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     language: Mapped[str | None] = mapped_column(String(8), default=None)
+    # Presence: refreshed (at most once a minute) while the agent has Balie open; who counts
+    # as online for the widget's reachability and expected reply times.
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[dt.datetime] = created_at()
 
 

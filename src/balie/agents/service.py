@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from balie import clock, security
@@ -78,19 +78,31 @@ def add_to_shop(session: Session, *, agent: Agent, shop: Shop, role: str = "agen
     return membership
 
 
-def shops_of(session: Session, agent_id: int) -> list[tuple[Shop, str]]:
-    rows = session.execute(
-        select(Shop, Membership.role)
-        .join(Membership, Membership.shop_id == Shop.id)
-        .where(Membership.agent_id == agent_id)
-        .order_by(Shop.name)
-    )
-    return [(shop, role) for shop, role in rows]
+@dataclass(frozen=True)
+class ShopOfAgent:
+    id: int
+    name: str
+    role: str
+
+
+def shops_of(session: Session, agent_id: int) -> list[ShopOfAgent]:
+    """The shops an agent works in, by name; every signed-in page shows them."""
+    rows = session.connection().execute(_SHOPS_OF, {"agent_id": agent_id})
+    return [ShopOfAgent(*row) for row in rows]
 
 
 # The columns of the two lookups every request makes (the agent behind a session or a token).
 _agent, _token, _membership = Agent.__table__.c, ApiToken.__table__.c, Membership.__table__.c
 
+
+_shop = Shop.__table__.c
+_SHOPS_OF = (
+    select(_shop.id, _shop.name, _membership.role)
+    .select_from(Shop.__table__)
+    .join(Membership.__table__, _membership.shop_id == _shop.id)
+    .where(_membership.agent_id == bindparam("agent_id"))
+    .order_by(_shop.name, _shop.id)
+)
 
 # Every request of a signed-in agent runs this; built once, on the tables (as _ACTOR_FOR_TOKEN).
 _ACTOR = (
@@ -192,9 +204,10 @@ def start_session(
     shops = shops_of(session, agent.id)
     if not shops:
         raise Unauthorized("this agent does not work in any shop yet")
-    if shop_id is None or shop_id not in {shop.id for shop, _ in shops}:
-        shop_id = shops[0][0].id
+    if shop_id is None or shop_id not in {shop.id for shop in shops}:
+        shop_id = shops[0].id
     token = security.new_token("bls")
+    agent.last_seen_at = clock.now()  # present from the moment they sign in
     web_session = WebSession(
         token_hash=security.token_hash(token),
         agent_id=agent.id,
@@ -216,7 +229,79 @@ def find_session(session: Session, token: str) -> WebSession | None:
     return web_session
 
 
+@dataclass(frozen=True)
+class SignedSession:
+    """A browser session that is valid now, and the agent acting through it."""
+
+    id: int
+    csrf_token: str
+    actor: Actor
+    last_seen_at: dt.datetime | None = None  # the agent's presence, read in the same query
+
+
+_web = WebSession.__table__.c
+# Every page of a signed-in agent runs this: session, agent and membership in one trip.
+_SIGNED_SESSION = (
+    select(_web.id, _web.csrf_token, _web.expires_at,
+           _agent.id, _membership.shop_id, _membership.role, _agent.email, _agent.name, _agent.last_seen_at)
+    .select_from(WebSession.__table__)
+    .join(Agent.__table__, _agent.id == _web.agent_id)
+    .join(Membership.__table__, and_(_membership.agent_id == _web.agent_id, _membership.shop_id == _web.shop_id))
+    .where(_web.token_hash == bindparam("token_hash"))
+)
+
+
+def signed_session(session: Session, token: str) -> SignedSession | None:
+    """The session behind a cookie's token; None when it is unknown, expired, or its agent
+    no longer works in the session's shop."""
+    row = session.connection().execute(_SIGNED_SESSION, {"token_hash": security.token_hash(token)}).first()
+    if row is None or row[2] <= clock.now():
+        return None
+    return SignedSession(id=row[0], csrf_token=row[1], actor=Actor(*row[3:8]), last_seen_at=clock.aware(row[8]))
+
+
+def move_session(session: Session, session_id: int, shop_id: int) -> None:
+    """Point a browser session at another shop (the caller checked the agent works there)."""
+    session.execute(update(WebSession).where(WebSession.id == session_id).values(shop_id=shop_id))
+
+
 def end_session(session: Session, token: str) -> None:
     web_session = find_session(session, token)
     if web_session is not None:
         session.delete(web_session)
+
+
+# --- presence ---------------------------------------------------------------------------
+
+# Written at most once a minute per agent, so the pages agents keep open cost no write;
+# "online" is a wider window than that, so an agent between two writes stays online.
+PRESENCE_REFRESH = dt.timedelta(minutes=1)
+ONLINE_WINDOW = dt.timedelta(minutes=5)
+
+
+def touch_presence(session: Session, agent_id: int, *, last_seen_at: dt.datetime | None = None) -> bool:
+    """Marks the agent as present now, at most once a minute. A caller that already read the
+    agent's `last_seen_at` (the signed-in page does, in its one query) passes it, and a fresh
+    one costs nothing; otherwise this is one conditional UPDATE. Returns whether it wrote
+    (the caller commits: presence is kept even when the request's own work fails)."""
+    now = clock.now()
+    if last_seen_at is not None and now - last_seen_at < PRESENCE_REFRESH:
+        return False
+    result = session.execute(
+        update(Agent)
+        .where(Agent.id == agent_id, or_(Agent.last_seen_at.is_(None), Agent.last_seen_at < now - PRESENCE_REFRESH))
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def online_agents(session: Session, shop_id: int, now: dt.datetime) -> list[Agent]:
+    """The shop's members seen within the last five minutes, by name."""
+    query = (
+        select(Agent)
+        .join(Membership, Membership.agent_id == Agent.id)
+        .where(Membership.shop_id == shop_id, Agent.last_seen_at >= now - ONLINE_WINDOW)
+        .order_by(Agent.name, Agent.id)
+    )
+    return list(session.scalars(query))

@@ -44,9 +44,9 @@ def list_conversations(
     filters = service.Filters(status=status, assignee=assignee, channel=channel, tag=tag, query=q,
                               customer_id=customer_id, sort=sort, cursor=cursor, limit=limit)
     page = service.list_conversations(db, actor, filters)
-    agents = present.agents_by_id(db, actor.shop_id)
     return ConversationPage(
-        items=[present.conversation_out(i.conversation, i.customer_name, agents) for i in page.items],
+        items=[present.conversation_out(i.conversation, i.customer_name, present.listed_assignee(i))
+               for i in page.items],
         next_cursor=page.next_cursor,
     )
 

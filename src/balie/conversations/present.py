@@ -16,6 +16,7 @@ from balie.conversations.schemas import (
     ConversationOut,
     MessageOut,
 )
+from balie.conversations.service import ListItem
 from balie.customers import service as customer_service
 
 Agents = dict[int, Agent]
@@ -30,7 +31,15 @@ def agent_ref(agents: Agents, agent_id: int | None) -> AgentRef | None:
     return AgentRef(id=agent.id, name=agent.name, email=agent.email) if agent else None
 
 
-def conversation_out(conversation: Conversation, customer_name: str, agents: Agents) -> ConversationOut:
+def listed_assignee(item: ListItem) -> AgentRef | None:
+    """The assignee of a conversation in a list, from the names the list query brought."""
+    assignee_id = item.conversation.assignee_id
+    if assignee_id is None or item.assignee_name is None:
+        return None
+    return AgentRef(id=assignee_id, name=item.assignee_name, email=item.assignee_email or "")
+
+
+def conversation_out(conversation: Conversation, customer_name: str, assignee: AgentRef | None) -> ConversationOut:
     return ConversationOut(
         id=conversation.id,
         status=conversation.status,  # type: ignore[arg-type]
@@ -38,7 +47,7 @@ def conversation_out(conversation: Conversation, customer_name: str, agents: Age
         subject=conversation.subject,
         customer_id=conversation.customer_id,
         customer_name=customer_name,
-        assignee=agent_ref(agents, conversation.assignee_id),
+        assignee=assignee,
         team_id=conversation.team_id,
         tags=conversation.tag_list,
         priority=conversation.priority,  # type: ignore[arg-type]
@@ -101,7 +110,7 @@ def detail(session: Session, actor: Actor, conversation: Conversation) -> Conver
     name = customer_name(session, actor.shop_id, conversation.customer_id)
     rows = service.messages(session, actor, conversation.id)
     files = service.attachments(session, actor, [m.id for m in rows])
-    base = conversation_out(conversation, name, agents)
+    base = conversation_out(conversation, name, agent_ref(agents, conversation.assignee_id))
     return ConversationDetail(
         **base.model_dump(),
         messages=[message_out(m, name, agents, files.get(m.id, [])) for m in rows],

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from typing import Any
 
 from sqlalchemy import Select, and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from balie import clock, text
+from balie import clock, cursors, text
 from balie.agents import service as agent_service
+from balie.agents.models import Agent, Membership
 from balie.agents.service import Actor
 from balie.audit import service as audit_service
 from balie.conversations.models import (
@@ -57,6 +55,9 @@ class Filters:
 class ListItem:
     conversation: Conversation
     customer_name: str
+    # None when nobody is assigned, or the assignee no longer works in this shop.
+    assignee_name: str | None = None
+    assignee_email: str | None = None
 
 
 @dataclass
@@ -65,34 +66,10 @@ class Page:
     next_cursor: str | None = None
 
 
-def _encode_cursor(key: dt.datetime | None, row_id: int) -> str:
-    raw = json.dumps([key.isoformat() if key else None, row_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+_Listed = Select[Conversation, str, str | None, str | None]  # conversation, customer name, assignee name and e-mail
 
 
-@overload
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]: ...
-@overload
-def _decode_cursor(cursor: str, *, nullable: Literal[True]) -> tuple[dt.datetime | None, int]: ...
-def _decode_cursor(cursor: str, *, nullable: bool = False) -> tuple[dt.datetime | None, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key, row_id = json.loads(raw)
-        if not isinstance(row_id, int) or isinstance(row_id, bool) or not valid_id(row_id):
-            raise ValueError
-        if key is None and nullable:
-            return None, row_id
-        when = dt.datetime.fromisoformat(key)
-        if when.tzinfo is None:
-            raise ValueError
-        return when, row_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from None
-
-
-def _apply_filters(
-    query: Select[Conversation, str], shop_id: int, actor: Actor, filters: Filters
-) -> Select[Conversation, str]:
+def _apply_filters(query: _Listed, shop_id: int, actor: Actor, filters: Filters) -> _Listed:
     if filters.status not in (None, "all"):
         if filters.status not in STATUSES:
             raise Invalid(f"status must be one of {', '.join(STATUSES)} or all", code="invalid_filter")
@@ -151,9 +128,13 @@ def list_conversations(session: Session, actor: Actor, filters: Filters) -> Page
     if filters.sort not in SORTS:
         raise Invalid(f"sort must be one of {', '.join(SORTS)}", code="invalid_filter")
     limit = max(1, min(filters.limit, MAX_PAGE_SIZE))
-    query = (
-        select(Conversation, Customer.name)
+    # The names the list shows come along in the same trip: the customer's (or an identity of
+    # theirs) and the assignee's, while they work in this shop.
+    query: _Listed = (
+        select(Conversation, customer_service.display_name_column(), Agent.name, Agent.email)
         .join(Customer, Customer.id == Conversation.customer_id)
+        .outerjoin(Membership, and_(Membership.shop_id == shop_id, Membership.agent_id == Conversation.assignee_id))
+        .outerjoin(Agent, Agent.id == Membership.agent_id)
         .where(Conversation.shop_id == shop_id)
     )
     query = _apply_filters(query, shop_id, actor, filters)
@@ -161,7 +142,7 @@ def list_conversations(session: Session, actor: Actor, filters: Filters) -> Page
         # Longest waiting first, then those nobody waits on; served by ix_conversation_waiting.
         waiting = Conversation.waiting_since
         if filters.cursor:
-            since, row_id = _decode_cursor(filters.cursor, nullable=True)
+            since, row_id = cursors.decode(filters.cursor, nullable=True)
             if since is None:
                 query = query.where(waiting.is_(None), Conversation.id > row_id)
             else:
@@ -170,7 +151,7 @@ def list_conversations(session: Session, actor: Actor, filters: Filters) -> Page
         query = query.order_by(waiting.asc().nulls_last(), Conversation.id.asc())
     else:
         if filters.cursor:
-            when, row_id = _decode_cursor(filters.cursor)
+            when, row_id = cursors.decode(filters.cursor)
             query = query.where(
                 or_(
                     Conversation.last_activity_at < when,
@@ -179,32 +160,12 @@ def list_conversations(session: Session, actor: Actor, filters: Filters) -> Page
             )
         query = query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
     rows = session.execute(query.limit(limit + 1)).all()
-    page = Page(items=[ListItem(conversation, name) for conversation, name in rows[:limit]])
-    _fill_nameless(session, shop_id, page.items)
+    page = Page(items=[ListItem(*row) for row in rows[:limit]])
     if len(rows) > limit:
         last = page.items[-1].conversation
         sort_key = last.waiting_since if filters.sort == "waiting" else last.last_activity_at
-        page.next_cursor = _encode_cursor(sort_key, last.id)
+        page.next_cursor = cursors.encode(sort_key, last.id)
     return page
-
-
-def _fill_nameless(session: Session, shop_id: int, items: list[ListItem]) -> None:
-    """Customers without a name are shown by an identity; one query for the whole page."""
-    nameless = {item.conversation.customer_id for item in items if not item.customer_name}
-    if not nameless:
-        return
-    rows = session.execute(
-        select(Identity.customer_id, Identity.kind, Identity.value)
-        .where(Identity.shop_id == shop_id, Identity.customer_id.in_(nameless))
-        .order_by(Identity.id)
-    ).all()
-    identities: dict[int, list[tuple[str, str]]] = {}
-    for row in rows:
-        identities.setdefault(row.customer_id, []).append((row.kind, row.value))
-    for item in items:
-        if not item.customer_name:
-            customer_id = item.conversation.customer_id
-            item.customer_name = customer_service.name_from_identities(customer_id, identities.get(customer_id, []))
 
 
 def get(session: Session, actor: Actor, conversation_id: int) -> Conversation:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from balie.agents.service import Actor
+from balie.callbacks import api as callback_api
 from balie.conversations import present
 from balie.customers import service
 from balie.customers.schemas import CustomerOut, IdentityOut, MergeIn, TimelineEntry
@@ -23,7 +24,7 @@ def customer_out(db: Session, actor: Actor, customer_id: int) -> CustomerOut:
     agents = present.agents_by_id(db, actor.shop_id)
     timeline = [
         TimelineEntry(type="conversation", at=c.last_activity_at,
-                      conversation=present.conversation_out(c, name, agents))
+                      conversation=present.conversation_out(c, name, present.agent_ref(agents, c.assignee_id)))
         for c in service.conversations_of(db, shop_id=actor.shop_id, customer_id=customer.id)
     ]
     for merge in service.merge_events(db, shop_id=actor.shop_id, customer_id=customer.id):
@@ -33,6 +34,7 @@ def customer_out(db: Session, actor: Actor, customer_id: int) -> CustomerOut:
             merged_id=int(str(merge["merged_id"])), merged_name=str(merge.get("merged_name") or ""),
             reason=str(merge.get("reason") or ""),
         ))
+    timeline += callback_api.timeline_entries(db, actor.shop_id, customer.id)
     timeline.sort(key=lambda entry: entry.at, reverse=True)
     return CustomerOut(
         id=customer.id, name=customer.name, display_name=name,

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from balie.callbacks.schemas import CallbackOut
 from balie.conversations.schemas import ConversationOut
 
 
@@ -16,9 +17,10 @@ class IdentityOut(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    type: Literal["conversation", "merge"]
+    type: Literal["conversation", "merge", "callback"]
     at: dt.datetime
     conversation: ConversationOut | None = None
+    callback: CallbackOut | None = None
     merged_id: int | None = None
     merged_name: str | None = None
     reason: str | None = None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import phonenumbers
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from balie import clock
 from balie.audit import service as audit_service
+from balie.callbacks.models import Callback
 from balie.conversations.models import Conversation, Message
 from balie.customers.models import IDENTITY_KINDS, Customer, Identity
 from balie.db import get_scoped, scoped
@@ -143,6 +145,10 @@ def merge(
         .where(Message.shop_id == shop_id, Message.author_customer_id == other.id)
         .values(author_customer_id=survivor.id)
     )
+    session.execute(
+        update(Callback).where(Callback.shop_id == shop_id, Callback.customer_id == other.id)
+        .values(customer_id=survivor.id)
+    )
     other.merged_into_id = survivor.id
     if not survivor.name and other.name:
         survivor.name = other.name
@@ -176,6 +182,23 @@ def conversations_of(session: Session, *, shop_id: int, customer_id: int) -> lis
 
 
 NAME_ORDER = ("email", "phone", "social", "external", "visitor")
+
+
+@functools.cache  # built once: the expression is the same for every list
+def display_name_column() -> ColumnElement[str]:
+    """`name_from_identities` in SQL, for lists that show many customers: the name, or else
+    the most recognisable identity, or else `#id`. Evaluated per row only when the name is
+    empty (a CASE branch), so a page of named customers costs no lookups."""
+    rank = case({kind: position for position, kind in enumerate(NAME_ORDER)}, value=Identity.kind)
+    first_identity = (
+        select(Identity.value)
+        .where(Identity.customer_id == Customer.id, Identity.kind.in_(NAME_ORDER))
+        .order_by(rank, Identity.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    fallback = func.coalesce(first_identity, literal("#") + cast(Customer.id, String))
+    return case((Customer.name != "", Customer.name), else_=fallback)
 
 
 def name_from_identities(customer_id: int, identities: list[tuple[str, str]]) -> str:

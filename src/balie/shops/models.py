@@ -22,4 +22,6 @@ class Shop(Base):
     webhook_secret: Mapped[str] = mapped_column(String(128))
     reopen_window_days: Mapped[int | None] = mapped_column(Integer, default=None)
     language: Mapped[str] = mapped_column(String(8), default="nl")
+    # Opening hours, SLA clocks and promises are counted in this zone (IANA name).
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
     created_at: Mapped[dt.datetime] = created_at()

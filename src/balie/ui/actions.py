@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from balie.channels.chat import service as chat_service
 from balie.conversations import service as conversation_service
 from balie.conversations.service import Changes
 from balie.customers import service as customer_service
@@ -108,6 +109,16 @@ def changes_from_form(signed: Signed, *, status: str | None, assignee: str | Non
     if tags is not None:
         changes.tags = [tag for tag in tags.split(",") if tag.strip()]
     return changes
+
+
+@router.post("/inbox/c/{conversation_id}/typing")
+def typing(conversation_id: int, db: DB, signed: CheckedAgent) -> Response:
+    """The composer says the agent is typing a reply; a chat visitor sees it (at most every
+    few seconds, the page script throttles)."""
+    chat_service.agent_typing(db, shop_id=signed.actor.shop_id, conversation_id=conversation_id,
+                              agent_name=signed.actor.name)
+    db.commit()
+    return Response(status_code=204)
 
 
 @router.post("/inbox/c/{conversation_id}/update")

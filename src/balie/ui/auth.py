@@ -14,9 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from balie.agents import service as agent_service
-from balie.agents.models import WebSession
 from balie.agents.service import Actor
-from balie.errors import Unauthorized
 from balie.ui.routing import CsrfRejected, LoginRequired
 from balie.web.deps import DB
 
@@ -30,12 +28,9 @@ class Signed:
     """A logged-in agent in the shop their session points at."""
 
     actor: Actor
-    web_session: WebSession
+    session_id: int
+    csrf_token: str
     token: str
-
-    @property
-    def csrf_token(self) -> str:
-        return self.web_session.csrf_token
 
 
 def session_token(request: Request) -> str | None:
@@ -45,14 +40,15 @@ def session_token(request: Request) -> str | None:
 
 def signed_in(request: Request, db: DB) -> Signed:
     token = session_token(request)
-    web_session = agent_service.find_session(db, token) if token else None
-    if token is None or web_session is None:
+    # None also when the agent was removed from the session's shop since logging in.
+    found = agent_service.signed_session(db, token) if token else None
+    if token is None or found is None:
         raise LoginRequired
-    try:
-        actor = agent_service.actor(db, agent_id=web_session.agent_id, shop_id=web_session.shop_id)
-    except Unauthorized:  # removed from the shop since logging in
-        raise LoginRequired from None
-    return Signed(actor=actor, web_session=web_session, token=token)
+    # Presence (who is online for the chat widget): a write at most once a minute, committed
+    # on its own so that it stays even when the page's own work fails or only reads.
+    if agent_service.touch_presence(db, found.actor.agent_id, last_seen_at=found.last_seen_at):
+        db.commit()
+    return Signed(actor=found.actor, session_id=found.id, csrf_token=found.csrf_token, token=token)
 
 
 def tokens_match(sent: str | None, expected: str | None) -> bool:

@@ -145,6 +145,9 @@ def environment(code: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the package and change only with a new release (restart the
+        # server after editing one); checking the files' times cost 3 % of an inbox page.
+        auto_reload=False,
     )
     env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals["language"] = code
@@ -160,4 +163,21 @@ def environment(code: str) -> Environment:
         return Markup(env.get_template("_icons.html").module.svg(name, label))  # type: ignore[attr-defined]  # noqa: S704 (escaped by the template)
 
     env.globals["icon"] = icon
+
+    @functools.cache
+    def fixed(template: str) -> Markup:
+        """A part that depends on nothing but the language (the shortcut help), rendered once."""
+        return Markup(env.get_template(template).render())  # noqa: S704 (escaped by the template)
+
+    env.globals["fixed"] = fixed
+
+    @functools.lru_cache(maxsize=64)
+    def _translated(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
+        return {key: language.gettext(label) for key, label in items}
+
+    def translated(labels: dict[str, str]) -> dict[str, str]:
+        """A table of labels (`N_` markers) in this language: once per table, not per row."""
+        return _translated(tuple(labels.items()))
+
+    env.globals["translated"] = translated
     return env

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from balie.agents import service as agent_service
+from balie.channels.chat import service as chat_service
 from balie.inputs import parse_id
 from balie.ui import pages
 from balie.ui.auth import Agent, Signed
@@ -24,10 +25,10 @@ NOTICES = ("sent", "noted", "saved", "merged")
 def chrome(db: Session, signed: Signed) -> dict[str, Any]:
     """What the frame around every signed-in page shows: who, which shop, the CSRF token."""
     shops = agent_service.shops_of(db, signed.actor.agent_id)
-    current = next((shop.name for shop, _ in shops if shop.id == signed.actor.shop_id), "")
+    current = next((shop.name for shop in shops if shop.id == signed.actor.shop_id), "")
     return {
         "actor": signed.actor,
-        "shops": [{"id": shop.id, "name": shop.name} for shop, _ in shops],
+        "shops": shops,
         "shop_name": current,
         "csrf_token": signed.csrf_token,
     }
@@ -36,7 +37,7 @@ def chrome(db: Session, signed: Signed) -> dict[str, Any]:
 @router.get("/inbox")
 def inbox(request: Request, db: DB, signed: Agent) -> Response:
     query = ListQuery.from_params(request.query_params)
-    context = {**chrome(db, signed), **list_context(db, signed.actor, query), "open_id": None}
+    context = {**chrome(db, signed), **list_context(db, signed.actor, query, pages.language(request)), "open_id": None}
     return pages.render(request, "inbox.html", context)
 
 
@@ -44,13 +45,14 @@ def conversation_page(request: Request, db: Session, signed: Signed, conversatio
                       draft: str = "", mode: str = "reply", error: str = "", status: int = 200) -> Response:
     query = ListQuery.from_params(request.query_params)
     detail = conversation_context(db, signed.actor, conversation_id, query.query_string())
+    _seen_by_agent(db, signed, detail)
     canned = canned_replies(db, signed.actor, detail["conversation"], detail["customer"]["name"])
     if not draft:
         draft = _canned_draft(request, canned)
     notice = request.query_params.get("notice")
     context = {
         **chrome(db, signed),
-        **list_context(db, signed.actor, query),
+        **list_context(db, signed.actor, query, pages.language(request)),
         **detail,
         "open_id": conversation_id,
         "canned": canned,
@@ -76,10 +78,19 @@ def conversation(request: Request, conversation_id: int, db: DB, signed: Agent) 
     return conversation_page(request, db, signed, conversation_id)
 
 
+def _seen_by_agent(db: Session, signed: Signed, detail: dict[str, Any]) -> None:
+    """A chat visitor's widget shows "seen" once an agent has the conversation in front of them."""
+    conversation = detail["conversation"]
+    if conversation["channel"] != "chat":
+        return
+    if chat_service.agent_opened(db, shop_id=signed.actor.shop_id, conversation_id=conversation["id"]):
+        db.commit()
+
+
 @router.get("/ui/partials/list")
 def list_partial(request: Request, db: DB, signed: Agent) -> Response:
     query = ListQuery.from_params(request.query_params)
-    context = {**list_context(db, signed.actor, query), "open_id": _open_id(request)}
+    context = {**list_context(db, signed.actor, query, pages.language(request)), "open_id": _open_id(request)}
     return pages.render(request, "_list.html", context)
 
 
@@ -90,7 +101,9 @@ def conversation_partial(request: Request, conversation_id: int, db: DB, signed:
     query = ListQuery.from_params(request.query_params)
     context = {**chrome(db, signed), **conversation_context(db, signed.actor, conversation_id,
                                                             query.query_string())}
-    return pages.render(request, "_live.html", context)
+    page = pages.render(request, "_live.html", context)
+    _seen_by_agent(db, signed, context)  # the agent has it open while the visitor writes
+    return page
 
 
 def _open_id(request: Request) -> int | None:

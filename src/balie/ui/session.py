@@ -119,7 +119,7 @@ def switch_shop(db: DB, signed: CheckedAgent, shop_id: Annotated[int, Form()]) -
         agent_service.actor(db, agent_id=signed.actor.agent_id, shop_id=shop_id)
     except Unauthorized:
         raise Forbidden("you do not work in this shop", code="unauthorized") from None
-    signed.web_session.shop_id = shop_id
+    agent_service.move_session(db, signed.session_id, shop_id)
     db.commit()
     return pages.redirect("/inbox")
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from balie import clock
 from balie.agents.models import Agent
 from balie.agents.service import Actor
+from balie.callbacks import service as callback_service
 from balie.canned import service as canned_service
 from balie.conversations import present
 from balie.conversations import service as conversation_service
@@ -26,6 +27,12 @@ IDENTITY_LABELS = {
     "email": N_("E-mail"), "phone": N_("Phone"), "visitor": N_("Chat visitor"),
     "social": N_("Social"), "external": N_("Shop customer id"),
 }
+CALLBACK_LABELS = {
+    "open": N_("Call-back requested"), "reached": N_("Called back: reached"),
+    "wrong_number": N_("Called back: wrong number"), "gave_up": N_("Called back: no answer, gave up"),
+    "cancelled": N_("Call-back cancelled"),
+}
+TRY_LABELS = {"reached": N_("Reached"), "no_answer": N_("No answer"), "wrong_number": N_("Wrong number")}
 # Statuses an agent picks directly; snoozing goes through its own control (it needs a time).
 PICKABLE_STATUSES = ("open", "pending", "resolved", "closed")
 
@@ -74,7 +81,25 @@ def _timeline(session: Session, actor: Actor, customer_id: int, current_id: int,
             "type": "merge", "at": at, "merged_id": merge.get("merged_id"),
             "merged_name": str(merge.get("merged_name") or ""), "reason": str(merge.get("reason") or ""),
         })
+    entries += callback_entries(session, actor.shop_id, customer_id)
     entries.sort(key=lambda entry: entry["at"], reverse=True)
+    return entries
+
+
+def callback_entries(session: Session, shop_id: int, customer_id: int) -> list[dict[str, Any]]:
+    """The customer's call-backs in the timeline, each with the outcome of every try."""
+    callbacks = callback_service.for_customer(session, shop_id, customer_id)
+    history = callback_service.attempts_of(session, shop_id, [callback.id for callback in callbacks])
+    now = clock.now()
+    entries = []
+    for callback in callbacks:
+        tries = history.get(callback.id, [])
+        entries.append({
+            "type": "callback", "id": callback.id, "phone": callback.phone, "status": callback.status,
+            "at": max([callback.created_at, *(attempt.created_at for attempt in tries)]),
+            "due_at": callback.due_at, "overdue": callback_service.is_overdue(callback, now),
+            "outcomes": [attempt.outcome for attempt in tries],
+        })
     return entries
 
 
@@ -148,5 +173,7 @@ def conversation_context(session: Session, actor: Actor, conversation_id: int,
         "channel_labels": CHANNEL_LABELS,
         "flag_labels": FLAG_LABELS,
         "identity_labels": IDENTITY_LABELS,
+        "callback_labels": CALLBACK_LABELS,
+        "try_labels": TRY_LABELS,
         "snooze_min": i18n.local_input(clock.now()),
     }

@@ -210,6 +210,19 @@
     }
   });
 
+  /* A chat visitor sees "<agent> is typing": tell Balie at most every 3 s while a reply is typed. */
+  var lastTyping = 0;
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target.id !== "composer" || !target.form || target.form.classList.contains("composer--note")) { return; }
+    var pane = document.getElementById("conversation");
+    if (!pane || pane.dataset.channel !== "chat" || Date.now() - lastTyping < 3000) { return; }
+    lastTyping = Date.now();
+    fetch("/inbox/c/" + pane.dataset.conversationId + "/typing", {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken }
+    }).catch(function () { /* only a hint */ });
+  });
+
   function insertCanned(select) {
     var option = select.options[select.selectedIndex];
     var composer = byId("composer");

@@ -1,0 +1,1 @@
+"""Where and when a shop can be reached: the public reachability endpoint for the widget."""

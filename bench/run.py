@@ -2,7 +2,7 @@
 
     python -m bench.run                 # everything (what `make bench` runs), ~7 minutes
     python -m bench.run ingest          # one scenario: ingest | inbox | memory | mail | mail_out | widget
-    python -m bench.run ingest --profile   # also sample the server with py-spy (ingest, mail)
+    python -m bench.run ingest --profile   # also sample the server with py-spy (ingest, mail, widget)
     python -m bench.run --quick         # shorter runs and a smaller data set (a smoke test)
 
 Needs PostgreSQL (BALIE_BENCH_PG_URL, default postgresql://postgres@127.0.0.1:5432/test);
@@ -146,7 +146,7 @@ def print_tables(results: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def print_profile(results: dict[str, list[dict[str, Any]]]) -> None:
-    for row in [*results.get("ingest", []), *results.get("mail", [])]:
+    for row in [*results.get("ingest", []), *results.get("mail", []), *results.get("widget", [])]:
         profile = row.get("profile")
         if not profile:
             continue
@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenarios", nargs="*", metavar="scenario", help=", ".join(SCENARIOS) + " or all (default)")
     parser.add_argument("--quick", action="store_true", help="short runs and a small data set (smoke test)")
-    parser.add_argument("--profile", action="store_true", help="sample the server with py-spy during ingest and mail")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the server with py-spy during ingest, mail and widget")
     parser.add_argument("--redis", metavar="URL",
                         help="Redis for the ingest run with the Redis bus (default: a private redis-server)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             elif scenario == "inbox":
                 results["inbox"] = inbox.run(quick=args.quick)
             elif scenario == "widget":
-                results["widget"] = widget.run(quick=args.quick)
+                results["widget"] = widget.run(quick=args.quick, profile=args.profile)
             else:
                 results["memory"] = memory.run(quick=args.quick)
         except Exception as error:  # report and carry on with the next scenario

@@ -11,6 +11,7 @@ from __future__ import annotations
 import resource
 from typing import Any
 
+from bench.profile import sample
 from bench.server import Database, Server, plain_pg_url, run_client
 
 TARGET_CONNECTIONS = 2000
@@ -47,7 +48,7 @@ def public_key(db: Database, shop_id: int) -> str:
     return str(row[0])
 
 
-def run_one(kind: str, *, connections: int, rate: float, duration: float) -> dict[str, Any]:
+def run_one(kind: str, *, connections: int, rate: float, duration: float, profile: bool = False) -> dict[str, Any]:
     fd_limit = raise_fd_limit(2 * connections + 1024)
     if fd_limit[0] < connections + 256:
         raise RuntimeError(f"the open-files limit ({fd_limit[0]}) is too low for {connections} sockets")
@@ -60,6 +61,8 @@ def run_one(kind: str, *, connections: int, rate: float, duration: float) -> dic
             startup = server.start()
             print(f"[widget] {kind}: {connections:,} sockets, then {rate:g} msgs/s for {duration:g} s ...", flush=True)
             max_seconds = 60 + duration + connections / 40
+            # From the start: the ramp (about 140 connections/s), the messages and the drain.
+            profiler = sample(profile, server.pid, connections / 100 + duration + 10, f"widget-{kind}")
             client = run_client(
                 {"host": server.host, "port": server.port, "shop_key": key, "token": tenant.token,
                  "server_pid": server.pid, "connections": connections, "rate": rate, "duration": duration,
@@ -67,6 +70,7 @@ def run_one(kind: str, *, connections: int, rate: float, duration: float) -> dic
                 timeout=max_seconds + 60, module="bench.widget_client",
             )
             alive = server.proc is not None and server.proc.poll() is None
+            hotspots = profiler.finish() if profiler else None
         log = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
         stored = db.scalar("select count(*) from message where channel = 'chat'")
     idle, connected = client["rss_kib_idle"]["VmRSS"], client["rss_kib_connected"]["VmRSS"]
@@ -105,6 +109,7 @@ def run_one(kind: str, *, connections: int, rate: float, duration: float) -> dic
         "server_tracebacks": log.count("Traceback"),
         "server_errors": [line[:300] for line in log.splitlines() if line.startswith(("ERROR", "sqlalchemy.exc"))][:5],
         "client": client,
+        "profile": hotspots,
     }
     row["target"] = f"{TARGET_CONNECTIONS:,} connections, p99 < {TARGET_P99_MS} ms"
     if connections >= TARGET_CONNECTIONS:
@@ -115,12 +120,13 @@ def run_one(kind: str, *, connections: int, rate: float, duration: float) -> dic
     return row
 
 
-def run(*, quick: bool = False, databases: tuple[str, ...] = ("postgresql", "sqlite")) -> list[dict[str, Any]]:
+def run(*, quick: bool = False, profile: bool = False,
+        databases: tuple[str, ...] = ("postgresql", "sqlite")) -> list[dict[str, Any]]:
     connections, rate, duration = (200, 50.0, 8.0) if quick else (TARGET_CONNECTIONS, 100.0, 20.0)
     rows = []
     for kind in databases:
         try:
-            rows.append(run_one(kind, connections=connections, rate=rate, duration=duration))
+            rows.append(run_one(kind, connections=connections, rate=rate, duration=duration, profile=profile))
         except Exception as error:  # one database failing must not lose the other's figures
             print(f"[widget] {kind} FAILED: {error}", flush=True)
             rows.append({"scenario": "widget", "database": kind, "error": str(error)[-2000:]})

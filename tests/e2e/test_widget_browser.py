@@ -6,88 +6,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from e2e_support import log_in, make_env
-from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect
-
-from balie.demo import DEMO_ADMIN, DEMO_PASSWORD, DEMO_SHOP
-from servers import Server, balie, free_port, serving
+from playwright.sync_api import Browser, WebSocketRoute, expect
+from widget_support import DemoShop, agent_opens, demo_shop, visitor
 
 LIVE = 1000  # ms: the visitor sees an answer, or "gelezen", within a second
 RECONNECT = 30_000  # ms: the widget's backoff (0.5 s doubling) after a few seconds without server
 
 
-@dataclass
-class DemoShop:
-    """`balie serve` with the demo shop seeded, restartable on the same port and database."""
-
-    env: dict[str, str]
-    port: int
-    token: str
-    running: ExitStack = field(default_factory=ExitStack)
-    server: Server | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.server = self.running.enter_context(serving(self.env, port=self.port))
-
-    @contextmanager
-    def stopped(self) -> Iterator[None]:
-        self.running.close()
-        self.server = None
-        try:
-            yield
-        finally:
-            self.start()
-
-    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, self.url + path, headers={"Authorization": f"Bearer {self.token}"},
-                             timeout=10, **kwargs)
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoShop]:
-    env = make_env(Path(tmp_path_factory.mktemp("widget")))
-    balie("migrate", env=env)
-    balie("demo", env=env)
-    token = balie("token", "create", "--shop", DEMO_SHOP, "--agent", DEMO_ADMIN, env=env).strip()
-    shop = DemoShop(env=env, port=free_port(), token=token)
-    with shop.running:  # closes whichever server runs last: a test may have restarted it
-        shop.start()
+    with demo_shop(tmp_path_factory.mktemp("widget")) as shop:
         yield shop
-
-
-@dataclass
-class Visitor:
-    page: Page
-    dialogs: list[str]
-
-    @property
-    def input(self) -> Locator:
-        return self.page.get_by_test_id("widget-input")
-
-    def message(self, text: str) -> Locator:
-        return self.page.get_by_test_id("widget-message").filter(has_text=text)
-
-    def open_chat(self) -> None:
-        self.page.get_by_role("button", name="Chat met ons").click()
-        expect(self.page.get_by_role("dialog", name="Chat")).to_be_visible()
-
-    def say(self, text: str) -> Locator:
-        self.input.fill(text)
-        self.input.press("Enter")
-        sent = self.message(text)
-        expect(sent).to_have_attribute("data-status", "verzonden")
-        return sent
 
 
 class HeldBack:
@@ -115,27 +46,6 @@ class HeldBack:
         for frame in self.frames:
             self.route.send(frame)
         self.frames.clear()
-
-
-def visitor(browser: Browser, demo: DemoShop, socket: HeldBack | None = None, **options: Any) -> Visitor:
-    """A new browser (so a new visitor) on the demo shop's front page, in Dutch."""
-    page = browser.new_context(locale="nl-NL", **options).new_page()
-    if socket is not None:
-        page.route_web_socket("**/widget/ws*", socket)
-    dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(demo.url + "/demo/shop")
-    expect(page.get_by_role("button", name="Chat met ons")).to_be_visible()
-    return Visitor(page, dialogs)
-
-
-def agent_opens(browser: Browser, demo: DemoShop, text: str) -> Page:
-    """The demo admin in their own browser, on the chat conversation with this text."""
-    page = browser.new_context(locale="nl-NL").new_page()
-    log_in(page, demo.url, DEMO_ADMIN, DEMO_PASSWORD)
-    page.locator("[data-conversation-id]").filter(has_text=text).locator("a").first.click()
-    expect(page.get_by_test_id("message").filter(has_text=text)).to_be_visible()
-    return page
 
 
 def stored(demo: DemoShop, marker: str) -> list[str]:

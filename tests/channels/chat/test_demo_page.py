@@ -25,6 +25,8 @@ def test_the_page_embeds_the_widget_for_the_shop_asked_for(client: TestClient, f
     assert f'href="/demo/shop/checkout?shop={key}"' in page.text  # the next page keeps the shop
     checkout = client.get(f"/demo/shop/checkout?shop={key}")
     assert checkout.status_code == 200 and f'data-shop="{key}"' in checkout.text
+    # The checkout page says it is one, so a checkout invitation rule can apply there.
+    assert 'data-page="checkout" data-checkout-step="betalen" data-cart-value="89.95"' in checkout.text
 
 
 def test_the_demo_shop_is_the_default(client: TestClient, factory: sessionmaker[Session]) -> None:

@@ -43,7 +43,8 @@ def _public_key(context: Ctx, shop: str) -> str:
         return found.public_key
 
 
-def _page(key: str, title: str, body: str, link: tuple[str, str], query: str) -> HTMLResponse:
+def _page(key: str, title: str, body: str, link: tuple[str, str], query: str, tag: str = "") -> HTMLResponse:
+    """`tag`: more of the script tag's attributes (how the page describes itself for invitations)."""
     href, label = link
     html = (
         '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
@@ -53,7 +54,7 @@ def _page(key: str, title: str, body: str, link: tuple[str, str], query: str) ->
         f"{escape(label)}</a></header>"
         f"<main><h1>{escape(title)}</h1>{body}"
         "<p><small>Een nep-winkel om de chat van Balie te proberen: klik op de knop rechtsonder.</small></p></main>"
-        f'<script src="/widget.js" data-shop="{escape(key, quote=True)}" async></script>'
+        f'<script src="/widget.js" data-shop="{escape(key, quote=True)}"{tag} async></script>'
         "</body></html>"
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
@@ -76,4 +77,6 @@ def checkout_page(context: Ctx, shop: Annotated[str, Query(max_length=64)] = "")
     body = ("<p>Je winkelwagen: 1 × Regenjas Storm, € 89,95.</p>"
             "<p>Vragen over verzending of betalen? Chat met ons.</p>")
     query = "?" + urlencode({"shop": shop}) if shop else ""
-    return _page(key, "Afrekenen", body, ("/demo/shop", "Verder winkelen"), query)
+    # A checkout page says so (docs/widget.md, "Page events"): else a checkout rule never invites here.
+    return _page(key, "Afrekenen", body, ("/demo/shop", "Verder winkelen"), query,
+                 ' data-page="checkout" data-checkout-step="betalen" data-cart-value="89.95"')

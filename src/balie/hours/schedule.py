@@ -8,8 +8,12 @@ night the skipped hour is never open (an interval 02:30–05:00 opens at 03:00),
 night the repeated hour is open as often as the clock shows it, and an interval that ends at
 24:00 followed by one that starts at 00:00 the next day is one continuous opening.
 
-The SLA issue adds holidays and closures: they belong in `Schedule` and `is_open`, and
-`_boundaries` (where the answer can change) — the searches need no change.
+Dated days (public holidays, the shop's closures and extra openings) replace the weekly
+intervals on their date: a holiday or closure is a dated day with no spans, an extra Sunday
+opening one with spans. `spans_on(day)` is the one place that decides which applies.
+
+`business_after(schedule, at, minutes)` answers "when is N business minutes after T", the
+sum the SLA, acknowledgements and call-back promises use.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -26,9 +30,12 @@ from balie.errors import Invalid
 UTC = dt.UTC
 MINUTES_A_DAY = 24 * 60
 WEEKDAYS = range(7)  # 0 = Monday ... 6 = Sunday
-# Far enough to see every weekday once, plus the day before (an opening that started
-# yesterday) and a spare day for the zone's offset.
+# One search window: every weekday once, plus the day before (an opening that started
+# yesterday) and a spare day for the zone's offset. Windows follow each other for at most
+# _SEARCH_DAYS (a shop closed for the summer), after which "no hours" is the answer.
 _HORIZON_DAYS = 9
+_SEARCH_DAYS = 400
+Span = tuple[int, int]  # (opens, closes): minutes after local midnight
 
 
 class NoHours(Invalid):
@@ -50,19 +57,31 @@ class Schedule:
 
     zone: ZoneInfo
     intervals: tuple[Interval, ...] = ()
+    # Days that differ from the week, sorted by date; build with `with_days()`, which validates.
+    dated: tuple[tuple[dt.date, tuple[Span, ...]], ...] = ()
     _by_weekday: tuple[tuple[Interval, ...], ...] = field(default=(), repr=False, compare=False)
+    _weekly_spans: tuple[tuple[Span, ...], ...] = field(default=(), repr=False, compare=False)
+    _by_date: dict[dt.date, tuple[Span, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_weekday = tuple(tuple(i for i in self.intervals if i.weekday == day) for day in WEEKDAYS)
         object.__setattr__(self, "_by_weekday", by_weekday)
+        object.__setattr__(self, "_weekly_spans", tuple(tuple((i.opens, i.closes) for i in day) for day in by_weekday))
+        object.__setattr__(self, "_by_date", dict(self.dated))
 
     @property
     def configured(self) -> bool:
         """False when the channel has no hours at all (treated as closed, and said so)."""
-        return bool(self.intervals)
+        return bool(self.intervals) or any(spans for _, spans in self.dated)
 
     def on(self, weekday: int) -> tuple[Interval, ...]:
+        """The weekly intervals of a weekday (what the settings form shows)."""
         return self._by_weekday[weekday]
+
+    def spans_on(self, day: dt.date) -> tuple[Span, ...]:
+        """When the channel is open on this local date: its dated day if it has one, else its weekday."""
+        found = self._by_date.get(day)
+        return found if found is not None else self._weekly_spans[day.weekday()]
 
 
 def zone(name: str) -> ZoneInfo:
@@ -110,13 +129,31 @@ def schedule(time_zone: str | ZoneInfo, intervals: Iterable[Interval] = ()) -> S
                     intervals=validate(intervals))
 
 
+def with_days(week: Schedule, days: Mapping[dt.date, Iterable[Span]]) -> Schedule:
+    """`week` with these dates replaced: no spans = closed that day (a holiday, a closure),
+    spans = open then instead of the weekday's hours. Later entries of `days` win over
+    `week.dated`. Raises Invalid naming the first bad date."""
+    merged = dict(week.dated)
+    for day, spans in days.items():
+        ordered = tuple(sorted(spans))
+        for opens, closes in ordered:
+            if not (0 <= opens < closes <= MINUTES_A_DAY):
+                raise Invalid(f"{day.isoformat()}: {hhmm(opens)}–{hhmm(closes)} is not an opening within the day",
+                              code="hours_out_of_range")
+        for (_, before_closes), (after_opens, _) in itertools.pairwise(ordered):
+            if after_opens < before_closes:
+                raise Invalid(f"{day.isoformat()}: the openings overlap", code="hours_overlap")
+        merged[day] = ordered
+    return Schedule(zone=week.zone, intervals=week.intervals, dated=tuple(sorted(merged.items())))
+
+
 # --- the questions ------------------------------------------------------------------------
 
 
 def is_open(schedule: Schedule, at: dt.datetime) -> bool:
     local = _aware(at).astimezone(schedule.zone)
     seconds = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
-    return any(i.opens * 60 <= seconds < i.closes * 60 for i in schedule.on(local.weekday()))
+    return any(opens * 60 <= seconds < closes * 60 for opens, closes in schedule.spans_on(local.date()))
 
 
 def next_open(schedule: Schedule, at: dt.datetime) -> dt.datetime | None:
@@ -146,6 +183,36 @@ def promise_due(schedule: Schedule, at: dt.datetime, minutes: int) -> dt.datetim
     if start is None:
         raise NoHours("no opening hours are set for this channel")
     return start + dt.timedelta(minutes=minutes)
+
+
+def business_after(schedule: Schedule, at: dt.datetime, minutes: float) -> dt.datetime:
+    """The moment when `minutes` of opening time have passed since `at` (counting from the next
+    opening when closed at `at`; 0 minutes = that opening). Raises NoHours when the channel
+    has no hours at all, or none within a year."""
+    if minutes < 0:
+        raise ValueError("minutes must not be negative")
+    remaining = dt.timedelta(minutes=minutes)
+    moment = next_open(schedule, _aware(at).astimezone(UTC))
+    while moment is not None:
+        closing = closes_at(schedule, moment)
+        if closing is None or moment + remaining <= closing:  # None: open for as far as we look
+            return moment + remaining
+        remaining -= closing - moment
+        moment = next_open(schedule, closing)
+    raise NoHours("no opening hours are set for this channel")
+
+
+def business_minutes_between(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> float:
+    """Minutes of opening time in [start, end) (0 when end is not after start)."""
+    start, end = _aware(start).astimezone(UTC), _aware(end).astimezone(UTC)
+    total = dt.timedelta()
+    moment = next_open(schedule, start)
+    while moment is not None and moment < end:
+        closing = closes_at(schedule, moment)
+        stop = end if closing is None else min(closing, end)
+        total += stop - moment
+        moment = None if closing is None or closing >= end else next_open(schedule, closing)
+    return total.total_seconds() / 60
 
 
 # --- text in and out (the settings form, the reachability JSON) -----------------------------
@@ -215,20 +282,23 @@ def _next_change(schedule: Schedule, at: dt.datetime, *, to_open: bool) -> dt.da
     (a DST change). Those moments are few; test each in order."""
     if not schedule.configured:
         return None
-    for moment in _boundaries(schedule, at):
-        if moment > at and is_open(schedule, moment) == to_open:
-            return moment
+    start_day = at.astimezone(schedule.zone).date()
+    # Windows overlap by two days, so a moment at a window's edge is always seen.
+    for skip in range(0, _SEARCH_DAYS, _HORIZON_DAYS - 2):
+        for moment in _boundaries(schedule, start_day + dt.timedelta(days=skip)):
+            if moment > at and is_open(schedule, moment) == to_open:
+                return moment
     return None
 
 
-def _boundaries(schedule: Schedule, at: dt.datetime) -> list[dt.datetime]:
-    first_day = at.astimezone(schedule.zone).date() - dt.timedelta(days=1)
+def _boundaries(schedule: Schedule, from_day: dt.date) -> list[dt.datetime]:
+    first_day = from_day - dt.timedelta(days=1)
     moments: set[dt.datetime] = set()
     for offset in range(_HORIZON_DAYS):
         day = first_day + dt.timedelta(days=offset)
         midnight = dt.datetime.combine(day, dt.time())
-        for interval in schedule.on(day.weekday()):
-            for minute in (interval.opens, interval.closes):
+        for span in schedule.spans_on(day):
+            for minute in span:
                 wall = midnight + dt.timedelta(minutes=minute)
                 for fold in (0, 1):
                     moments.add(wall.replace(tzinfo=schedule.zone, fold=fold).astimezone(UTC))

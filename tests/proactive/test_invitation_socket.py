@@ -148,3 +148,42 @@ def test_page_events_are_rate_limited(
     ws.send_json({"type": "page", "kind": "page_view", "url": "https://shop.example/again"})
     error = ws.receive_json()
     assert error["type"] == "error" and error["error"] == "rate_limited"
+
+
+def test_a_call_back_asked_from_an_accepted_call_back_invitation_is_counted_with_it(
+    client: TestClient, factory: sessionmaker[Session], tenant: Tenant
+) -> None:
+    reachable(factory, tenant)
+    add_rule(factory, tenant, "cart_value", "150", action="callback", name="Bel terug bij grote mand")
+    with factory() as session:
+        key = session.get_one(Shop, tenant.shop_id).public_key
+    origin = {"origin": "https://shop.example"}
+    with client.websocket_connect(f"/widget/ws?shop={key}", headers=origin) as ws:
+        ws.send_json({"type": "hello", "language": "nl"})
+        token = ws.receive_json()["token"]
+        ws.send_json({"type": "page", "kind": "cart", "url": "https://shop.example/cart", "cart_value": 200})
+        invite = ws.receive_json()
+        assert invite["type"] == "invite" and invite["action"] == "callback"
+        ws.send_json({"type": "invitation", "id": invite["id"], "accepted": True})
+        assert ws.receive_json()["accepted"] is True
+
+    url = f"/api/v1/public/shops/{key}/callbacks"
+    # Someone else's browser naming this invitation: their call-back stands, the invitation is not theirs.
+    stranger = client.post(url, json={"phone": "0201234567", "invitation": invite["id"]}, headers=origin)
+    assert stranger.status_code == 201, stranger.text
+    made_up = client.post(url, json={"phone": "0201234567", "invitation": 999_999},
+                          headers={**origin, "X-Balie-Visitor": token})
+    assert made_up.status_code == 201, made_up.text
+    with factory() as session:
+        assert session.scalars(select(Invitation)).one().callback_id is None
+
+    asked = client.post(url, json={"phone": "020 765 4321", "name": "Sam", "invitation": invite["id"]},
+                        headers={**origin, "X-Balie-Visitor": token})
+    assert asked.status_code == 201, asked.text
+    again = client.post(url, json={"phone": "020 765 4321", "invitation": invite["id"]},
+                        headers={**origin, "X-Balie-Visitor": token})
+    assert again.status_code == 201
+    with factory() as session:
+        assert session.scalars(select(Invitation)).one().callback_id == asked.json()["id"]  # the first, once
+    bad = client.post(url, json={"phone": "020 765 4321", "invitation": "een"}, headers=origin)
+    assert bad.status_code == 422 and bad.json()["error"]

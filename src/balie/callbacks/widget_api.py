@@ -1,5 +1,6 @@
 """`POST /api/v1/public/shops/{public_key}/callbacks`: the chat widget's equivalent of
-`POST /api/v1/callbacks` — `{"phone", "name"?, "topic"?, "window"?: {"start","end"}}`, with
+`POST /api/v1/callbacks` — `{"phone", "name"?, "topic"?, "window"?: {"start","end"},
+"invitation"?}`, with
 the visitor's token in `X-Balie-Visitor` (the call-back joins the visitor's own customer).
 
 It lives here, not in the chat channel, because call-backs reach the customer through other
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from balie.callbacks import service as callback_service
 from balie.channels.chat import service
 from balie.channels.chat.public_api import guard
+from balie.proactive import service as proactive_service
 from balie.web.context import Context
 from balie.web.deps import Ctx
 
@@ -37,6 +39,7 @@ class CallbackIn(BaseModel):
     topic: str = Field(default="", max_length=2000)
     window: WindowIn | None = None
     language: str = Field(default="nl", max_length=8)
+    invitation: int | None = Field(default=None, description="the call-back invitation it was asked from")
 
 
 @router.post("/{public_key}/callbacks", status_code=201)
@@ -62,6 +65,8 @@ def _callback(context: Context, public_key: str, body: CallbackIn, token: str | 
             customer_id = service.ensure_customer(db, visitor)
             callback = callback_service.request_from_widget(
                 db, shop_id, customer_id, body.phone, body.name, body.topic, window, body.language)
+            if body.invitation is not None:
+                proactive_service.callback_asked(db, visitor, body.invitation, callback.id)
             return callback.id
 
         callback_id = context.commit_retrying(db, work)

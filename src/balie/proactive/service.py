@@ -285,3 +285,21 @@ def answered_in_chat(session: Session, visitor: ChatVisitor, invitation_id: obje
     publish_on_commit(session, Event("message.created", visitor.shop_id, {
         "conversation_id": conversation.id, "message_id": note.id, "direction": "note"}))
     return True
+
+
+def callback_asked(session: Session, visitor: ChatVisitor, invitation_id: object, callback_id: int) -> bool:
+    """The visitor asked for a call-back from an accepted call-back invitation: the invitation
+    records which call-back it brought (once). True when it linked; a stale or foreign id is
+    ignored (the call-back itself stands)."""
+    try:
+        invitation = _own(session, visitor, invitation_id)
+    except NotFound:
+        return False
+    if invitation.accepted_at is None or invitation.callback_id is not None:
+        return False
+    rule = session.get_one(InvitationRule, invitation.rule_id)
+    if rule.action != "callback":
+        return False
+    invitation.callback_id = callback_id
+    session.flush()
+    return True

@@ -144,8 +144,12 @@
   callForm.addEventListener("submit", function (event) {
     event.preventDefault();
     var v = values(callForm);
-    postPublic("/callbacks", { phone: v.phone, name: v.name, topic: v.topic, language: lang })
-      .then(function (r) { if (r.ok) { answered(callForm, T.called + (r.body.promise[lang] || "")); } else { status.textContent = T.failed + r.body.detail; status.hidden = false; } })
+    var body = { phone: v.phone, name: v.name, topic: v.topic, language: lang };
+    // Asked from an accepted call-back invitation: the invitation counts the call-back it brought.
+    var invited = Number(sessionStorage.getItem(key + "callbackInvitation") || 0);
+    if (invited) { body.invitation = invited; }
+    postPublic("/callbacks", body)
+      .then(function (r) { if (r.ok) { sessionStorage.removeItem(key + "callbackInvitation"); answered(callForm, T.called + (r.body.promise[lang] || "")); } else { status.textContent = T.failed + r.body.detail; status.hidden = false; } })
       .catch(function () { status.textContent = T.offline; status.hidden = false; });
   });
 
@@ -388,6 +392,7 @@
       bubble.remove(); button.focus();
       if (!accepted) { return; }
       if (frame.action === "callback") {
+        sessionStorage.setItem(key + "callbackInvitation", String(frame.id));
         if (window.BalieWidget && window.BalieWidget.openCallback) { window.BalieWidget.openCallback(); }
         return;
       }

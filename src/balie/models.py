@@ -9,7 +9,7 @@ from balie.channels.email.models import Mailbox
 from balie.conversations.models import Attachment, Conversation, ConversationTag, Message
 from balie.customers.models import Customer, Identity
 from balie.db import Base
-from balie.hours.models import OpeningInterval
+from balie.hours.models import DatedHours, OpeningInterval
 from balie.outbox.models import OutboxEntry
 from balie.proactive.models import Invitation, InvitationRule, InvitationSettings, PageEvent
 from balie.shops.models import Shop
@@ -28,6 +28,7 @@ __all__ = [
     "Conversation",
     "ConversationTag",
     "Customer",
+    "DatedHours",
     "Identity",
     "Invitation",
     "InvitationRule",

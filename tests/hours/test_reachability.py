@@ -176,6 +176,39 @@ def test_closed_says_when_it_opens(
     assert body["leave_message"] is True
 
 
+def test_on_a_public_holiday_chat_is_closed_until_the_next_working_day(
+    client: TestClient, factory: sessionmaker[Session], tenant: Tenant, frozen_clock: clock.FrozenClock
+) -> None:
+    configure(factory, tenant)  # every day 09:00-17:00, an agent online; Dutch holidays by default
+    frozen_clock.current = dt.datetime(2026, 12, 25, 10, 0, tzinfo=dt.UTC)  # Eerste Kerstdag, 11:00
+
+    body = client.get(url(factory, tenant)).json()
+
+    chat = by_channel(body)["chat"]
+    assert not chat["available"] and not chat["open_now"] and chat["hours_configured"]
+    # Tweede Kerstdag is closed too: the next opening is Sunday morning.
+    assert chat["opens_at"] == "2026-12-27T09:00:00+01:00"
+    assert chat["expected_reply_text"]["nl"] == "We antwoorden zondag vanaf 09:00"
+    assert body["callback"]["next_due_at"] == "2026-12-27T09:30:00+01:00"
+    assert body["leave_message"] is True
+
+
+def test_a_closure_of_the_shop_closes_chat_and_an_extra_opening_opens_it(
+    client: TestClient, factory: sessionmaker[Session], tenant: Tenant, frozen_clock: clock.FrozenClock
+) -> None:
+    configure(factory, tenant)
+    today = dt.date(2026, 11, 24)
+    with factory() as session, session.begin():
+        hours_service.add_day(session, tenant.shop_id, day=today, channel=None, note="Inventaris", today=today)
+        hours_service.add_day(session, tenant.shop_id, day=today, channel="phone", opens=10 * 60, closes=12 * 60,
+                              today=today)
+
+    channels = by_channel(client.get(url(factory, tenant)).json())
+
+    assert not channels["chat"]["open_now"] and channels["chat"]["opens_at"] == "2026-11-25T09:00:00+01:00"
+    assert channels["phone"]["open_now"] and channels["phone"]["closes_at"] == "2026-11-24T12:00:00+01:00"
+
+
 def test_unlisted_channels_and_a_disabled_widget(
     client: TestClient, factory: sessionmaker[Session], tenant: Tenant, frozen_clock: clock.FrozenClock
 ) -> None:

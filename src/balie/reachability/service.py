@@ -77,7 +77,7 @@ def shop_by_public_key(session: Session, public_key: str) -> Shop | None:
 
 def reachability(session: Session, shop: Shop, now: dt.datetime) -> Reachability:
     widget = widget_settings.get(session, shop.id)
-    schedules = hours_service.load_all(session, shop.id, time_zone=shop.time_zone)
+    schedules = hours_service.load_all(session, shop.id, shop=shop, at=now)
     zone = schedules["chat"].zone
     now = now.astimezone(zone)
     offered = _offered(widget)

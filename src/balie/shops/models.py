@@ -24,4 +24,6 @@ class Shop(Base):
     language: Mapped[str] = mapped_column(String(8), default="nl")
     # Opening hours, SLA clocks and promises are counted in this zone (IANA name).
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    # Whose public holidays close the shop's channels: "NL", "BE", or NULL for none.
+    holiday_country: Mapped[str | None] = mapped_column(String(2), default="NL")
     created_at: Mapped[dt.datetime] = created_at()

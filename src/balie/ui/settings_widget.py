@@ -150,7 +150,7 @@ def _hours_page(request: Request, db: Session, signed: Signed, *, form: dict[str
                 errors: dict[str, str] | None = None, status: int = 200) -> Response:
     shop = shop_service.get(db, signed.actor.shop_id)
     if form is None:
-        weeks = hours_service.load_all(db, shop.id, time_zone=shop.time_zone)
+        weeks = hours_service.load_all(db, shop.id, shop=shop)
         form = {"time_zone": shop.time_zone}
         for channel, week in weeks.items():
             for weekday in range(7):

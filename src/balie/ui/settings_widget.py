@@ -1,6 +1,7 @@
 """Settings pages for the chat widget and opening hours (shop admins only): which sites may
 embed the widget, the contacts and call-back promise it shows, the embed snippet and the
-secret; and per channel, per weekday, the opening hours in the shop's time zone.
+secret; per channel, per weekday, the opening hours in the shop's time zone; and the shop's
+calendar: whose public holidays it keeps, its closures and extra openings.
 
 As on the other settings pages: plain forms with the CSRF token, every wrong field explained
 beside it, and nothing stored from a form that has one wrong field.
@@ -8,17 +9,21 @@ beside it, and nothing stored from a form that has one wrong field.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
+from balie import clock
 from balie.channels.chat import settings as widget_settings
 from balie.channels.chat.settings import SettingsInvalid, WidgetChanges
 from balie.errors import Forbidden, Invalid
 from balie.hours import service as hours_service
 from balie.hours.schedule import Interval
 from balie.shops import service as shop_service
+from balie.shops.models import Shop
 from balie.ui import pages
 from balie.ui.auth import Agent, CheckedAgent, Signed
 from balie.ui.i18n import Language
@@ -31,7 +36,8 @@ router = APIRouter(route_class=UiRoute, include_in_schema=False)
 WIDGET = "/settings/widget"
 HOURS = "/settings/hours"
 
-NOTICES = {"saved": N_("Changes saved."), "rotated": N_("New secret made. Put it in your shop's server settings.")}
+NOTICES = {"saved": N_("Changes saved."), "rotated": N_("New secret made. Put it in your shop's server settings."),
+           "day_added": N_("Day added."), "day_removed": N_("Day removed.")}
 WIDGET_MESSAGES = {
     "invalid_origin": N_("Enter one site a line, such as https://www.yourshop.nl (no path)."),
     "too_many_origins": N_("At most 50 sites."),
@@ -47,6 +53,23 @@ HOURS_MESSAGES = {
     "hours_overlap": N_("These time ranges overlap."),
     "invalid_time_zone": N_("Enter a time zone such as Europe/Amsterdam."),
 }
+# The dated-day form: each problem goes beside the field it is about.
+DAY_MESSAGES = {
+    "invalid_date": ("day", N_("Enter a date such as 2026-12-24.")),
+    "day_in_past": ("day", N_("This date has passed.")),
+    "day_too_far": ("day", N_("Choose a date at most two years ahead.")),
+    "invalid_channel": ("channel", N_("Choose a channel from the list.")),
+    "invalid_time": ("times", N_("Write times as 09:00.")),
+    "hours_incomplete": ("times", N_("Enter both times for an opening.")),
+    "hours_out_of_range": ("times", N_("Times lie between 00:00 and 24:00.")),
+    "hours_reversed": ("times", N_("The opening must end after it starts.")),
+    "hours_overlap": ("times", N_("This opening overlaps another one on that date.")),
+    "day_conflict": ("times", N_("That date already has a closure or openings for this channel; remove "
+                                 "them first.")),
+    "note_too_long": ("note", N_("A note has at most 200 characters.")),
+}
+HOLIDAY_CHOICES = (("NL", N_("The Netherlands")), ("BE", N_("Belgium")), ("", N_("None")))
+DAY_FIELDS = ("day", "channel", "kind", "opens", "closes", "note")
 CHANNEL_LABELS = {"chat": N_("Chat"), "phone": N_("Phone"), "email": N_("E-mail"), "whatsapp": N_("WhatsApp"),
                   "callback": N_("Call-backs")}
 CHANNEL_HINTS = {
@@ -146,9 +169,16 @@ def _field(channel: str, weekday: int) -> str:
     return f"{channel}_{weekday}"
 
 
+def _today(shop: Shop) -> dt.date:
+    """The shop's local date: what 'past' and 'upcoming' mean on its calendar."""
+    return clock.now().astimezone(hours_service.zone(shop.time_zone)).date()
+
+
 def _hours_page(request: Request, db: Session, signed: Signed, *, form: dict[str, str] | None = None,
-                errors: dict[str, str] | None = None, status: int = 200) -> Response:
+                errors: dict[str, str] | None = None, day_form: dict[str, str] | None = None,
+                day_errors: dict[str, str] | None = None, status: int = 200) -> Response:
     shop = shop_service.get(db, signed.actor.shop_id)
+    today = _today(shop)
     if form is None:
         weeks = hours_service.load_all(db, shop.id, shop=shop)
         form = {"time_zone": shop.time_zone}
@@ -158,6 +188,11 @@ def _hours_page(request: Request, db: Session, signed: Signed, *, form: dict[str
     return _render(request, db, signed, "settings_hours.html", "hours", {
         "form": form, "errors": errors or {}, "channels": hours_service.HOURS_CHANNELS,
         "channel_labels": CHANNEL_LABELS, "channel_hints": CHANNEL_HINTS, "weekday_labels": WEEKDAY_LABELS,
+        "holiday_country": shop.holiday_country or "", "holiday_choices": HOLIDAY_CHOICES,
+        "holidays": hours_service.upcoming_holidays(shop.holiday_country, today),
+        "dated_days": hours_service.upcoming_days(db, shop.id, today), "hhmm": hours_service.hhmm,
+        "day_form": day_form or {"day": "", "channel": "", "kind": "closed", "opens": "", "closes": "", "note": ""},
+        "day_errors": day_errors or {}, "today": today.isoformat(),
     }, status=status)
 
 
@@ -201,3 +236,92 @@ def save_hours(request: Request, db: DB, signed: CheckedAgent, posted_form: Post
         hours_service.replace(db, shop.id, channel, intervals)
     db.commit()
     return pages.redirect(f"{HOURS}?notice=saved")
+
+
+# --- public holidays, closures and extra openings ----------------------------------------------
+
+
+@router.post(HOURS + "/holidays")
+def save_holidays(request: Request, db: DB, signed: CheckedAgent, form: Posted) -> Response:
+    _admin(signed)
+    shop = shop_service.get(db, signed.actor.shop_id)
+    try:
+        hours_service.set_holiday_country(db, shop, form.get("holiday_country", "").strip() or None)
+    except Invalid:
+        db.rollback()
+        return _hours_page(request, db, signed, status=400)  # only a forged form sends another country
+    db.commit()
+    return pages.redirect(f"{HOURS}?notice=saved#holidays")
+
+
+_DATE_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_DATE_DUTCH = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
+_CLOCK = re.compile(r"([0-9]{1,2})[:.h]?([0-9]{2})?")
+
+
+def _read_date(text: str) -> dt.date:
+    """2026-12-24 (what a date input sends) or 24-12-2026 (what a Dutch admin types)."""
+    text = text.strip()
+    iso, dutch = _DATE_ISO.fullmatch(text), _DATE_DUTCH.fullmatch(text)
+    try:
+        if iso:
+            return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        if dutch:
+            return dt.date(int(dutch.group(3)), int(dutch.group(2)), int(dutch.group(1)))
+    except ValueError:
+        pass
+    raise Invalid("not a date", code="invalid_date")
+
+
+def _read_time(text: str) -> int:
+    match = _CLOCK.fullmatch(text.strip())
+    if match is None or int(match.group(1)) > 24 or int(match.group(2) or 0) > 59:
+        raise Invalid("not a time of day", code="invalid_time")
+    minutes = int(match.group(1)) * 60 + int(match.group(2) or 0)
+    if minutes > 24 * 60:
+        raise Invalid("not a time of day", code="invalid_time")
+    return minutes
+
+
+@router.post(HOURS + "/days")
+def add_day(request: Request, db: DB, signed: CheckedAgent, posted_form: Posted) -> Response:
+    _admin(signed)
+    lang = pages.language(request)
+    form = {name: posted_form.get(name, "") for name in DAY_FIELDS}
+    shop = shop_service.get(db, signed.actor.shop_id)
+    errors: dict[str, str] = {}
+
+    def explain(error: Invalid) -> None:
+        field, message = DAY_MESSAGES.get(error.code, ("times", error.detail))
+        errors.setdefault(field, lang.gettext(message))
+
+    day: dt.date | None = None
+    opens = closes = None
+    try:
+        day = _read_date(form["day"])
+    except Invalid as error:
+        explain(error)
+    if form["kind"] == "open":
+        try:
+            opens, closes = _read_time(form["opens"]), _read_time(form["closes"])
+        except Invalid as error:
+            explain(error)
+    if day is not None and not errors:
+        try:
+            hours_service.add_day(db, shop.id, day=day, channel=form["channel"] or None, opens=opens, closes=closes,
+                                  note=form["note"], today=_today(shop))
+        except Invalid as error:
+            db.rollback()
+            explain(error)
+    if errors:
+        return _hours_page(request, db, signed, day_form=form, day_errors=errors, status=400)
+    db.commit()
+    return pages.redirect(f"{HOURS}?notice=day_added#days")
+
+
+@router.post(HOURS + "/days/{day_id}/delete")
+def remove_day(day_id: int, db: DB, signed: CheckedAgent) -> Response:
+    _admin(signed)
+    hours_service.remove_day(db, signed.actor.shop_id, day_id)  # another shop's id: 404
+    db.commit()
+    return pages.redirect(f"{HOURS}?notice=day_removed#days")

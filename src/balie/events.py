@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -165,6 +165,19 @@ def session_info(bus: Bus) -> dict[str, Any]:
 
 def publish_on_commit(session: Session, item: Event) -> None:
     session.info.setdefault(_PENDING, []).append(item)
+
+
+@contextlib.contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """`session.begin_nested()`, whose events go with it when it rolls back: what was undone
+    must not be announced when the outer transaction commits."""
+    mark = len(session.info.get(_PENDING, []))
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        del session.info.get(_PENDING, [])[mark:]
+        raise
 
 
 @sa_event.listens_for(Session, "after_commit")

@@ -12,6 +12,7 @@ from balie.db import Base
 from balie.hours.models import DatedHours, OpeningInterval
 from balie.outbox.models import OutboxEntry
 from balie.proactive.models import Invitation, InvitationRule, InvitationSettings, PageEvent
+from balie.scheduling.models import DueJob
 from balie.shops.models import Shop
 
 metadata = Base.metadata
@@ -29,6 +30,7 @@ __all__ = [
     "ConversationTag",
     "Customer",
     "DatedHours",
+    "DueJob",
     "Identity",
     "Invitation",
     "InvitationRule",

@@ -1,4 +1,4 @@
-"""The background worker: delivers the outbox, wakes timers and polls IMAP mailboxes. Runs inside
+"""The background worker: delivers the outbox, runs due jobs, wakes timers and polls IMAP mailboxes. Runs inside
 `balie serve` (a thread) or alone as `balie worker`; any number can run side by side."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,19 +16,24 @@ from balie.conversations import jobs as conversation_jobs
 from balie.events import Bus, Event
 from balie.outbox import dispatcher
 from balie.ratelimit import Limiter
+from balie.scheduling import runner as scheduling
 from balie.storage import FileStore
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+# What runs a due job of each kind (balie.scheduling); a kind missing here is left pending.
+HANDLERS: Mapping[str, scheduling.Handler] = {}
 
 
 class Worker:
     def __init__(self, factory: sessionmaker[Session], bus: Bus, *, max_attempts: int = 8,
                  settings: Settings | None = None, store: FileStore | None = None, limiter: Limiter | None = None,
-                 ingest_lock: contextlib.AbstractContextManager[object] | None = None) -> None:
+                 ingest_lock: contextlib.AbstractContextManager[object] | None = None,
+                 handlers: Mapping[str, scheduling.Handler] | None = None) -> None:
         """IMAP polling runs when `settings`, `store` and `limiter` are given."""
         self.factory = factory
         self.max_attempts = max_attempts
+        self.handlers = dict(HANDLERS if handlers is None else handlers)
         self.mail_poller: polling.Poller | None = None
         if settings is not None and store is not None and limiter is not None:
             # The lock keeps this worker's own polls from interleaving their SQLite writes.
@@ -44,6 +50,7 @@ class Worker:
     def run_once(self) -> int:
         """One pass over everything that is due; returns how much work was done."""
         done = len(dispatcher.dispatch_once(self.factory, max_attempts=self.max_attempts))
+        done += len(scheduling.run_due(self.factory, self.handlers))
         done += conversation_jobs.wake_snoozed(self.factory)
         if self.mail_poller is not None:
             done += len(polling.poll_due(self.mail_poller))

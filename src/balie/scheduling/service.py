@@ -1,0 +1,100 @@
+"""Putting work on the schedule and taking it off again, inside the caller's transaction:
+the job exists exactly when what asked for it was committed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from balie import clock
+from balie.db import get_scoped, scoped
+from balie.errors import Conflict, NotFound
+from balie.scheduling.models import DueJob
+
+MAX_KIND = 40
+# Payloads say what to do, not carry data: a note, an agent id. Larger means a table of its own.
+MAX_PAYLOAD_CHARS = 16 * 1024
+
+
+def schedule(
+    session: Session, *, shop_id: int, kind: str, ref_id: int, due_at: dt.datetime,
+    payload: dict[str, Any] | None = None,
+) -> tuple[DueJob, bool]:
+    """The job for (shop, kind, ref_id, due_at) and whether this call created it. Asking
+    again for the same moment returns the existing job (also one that already ran): the
+    caller decides what a repeat means. A cancelled one is put back, with the new payload."""
+    if not kind or len(kind) > MAX_KIND:
+        raise ValueError(f"a job kind is 1 to {MAX_KIND} characters")
+    if due_at.tzinfo is None:
+        raise ValueError("naive due_at; use balie.clock")
+    payload = payload or {}
+    if len(json.dumps(payload, ensure_ascii=False)) > MAX_PAYLOAD_CHARS:
+        raise ValueError(f"a job payload is at most {MAX_PAYLOAD_CHARS} characters of JSON")
+    due_at = due_at.astimezone(dt.UTC)
+    existing = _by_key(session, shop_id, kind, ref_id, due_at)
+    if existing is not None and existing.state == "cancelled":
+        existing.state, existing.payload, existing.attempts = "pending", payload, 0
+        existing.next_attempt_at, existing.last_error, existing.done_at = due_at, None, None
+        session.flush()
+        return existing, True
+    if existing is not None:
+        return existing, False
+    job = DueJob(shop_id=shop_id, kind=kind, ref_id=ref_id, due_at=due_at, next_attempt_at=due_at,
+                 payload=payload, state="pending", attempts=0, created_at=clock.now())
+    try:
+        with session.begin_nested():  # a concurrent identical request may insert first
+            session.add(job)
+            session.flush()
+    except IntegrityError:
+        existing = _by_key(session, shop_id, kind, ref_id, due_at)
+        if existing is None:
+            raise
+        return existing, False
+    return job, True
+
+
+def _by_key(session: Session, shop_id: int, kind: str, ref_id: int, due_at: dt.datetime) -> DueJob | None:
+    query = scoped(DueJob, shop_id).where(DueJob.kind == kind, DueJob.ref_id == ref_id, DueJob.due_at == due_at)
+    return session.scalars(query).first()
+
+
+def get(session: Session, *, shop_id: int, kind: str, job_id: int) -> DueJob:
+    job = get_scoped(session, DueJob, shop_id, job_id)
+    if job.kind != kind:
+        raise NotFound(f"{kind.replace('_', '-')} {job_id} not found")
+    return job
+
+
+def for_ref(session: Session, *, shop_id: int, kind: str, ref_id: int, state: str | None = None) -> list[DueJob]:
+    query = scoped(DueJob, shop_id).where(DueJob.kind == kind, DueJob.ref_id == ref_id)
+    if state is not None:
+        query = query.where(DueJob.state == state)
+    return list(session.scalars(query.order_by(DueJob.due_at, DueJob.id)))
+
+
+def cancel(session: Session, *, shop_id: int, kind: str, job_id: int) -> DueJob:
+    """Takes a pending job off the schedule. Cancelling twice is fine; a job that already ran
+    (or is running: the update waits for the worker's row lock, then sees `done`) cannot be."""
+    job = get(session, shop_id=shop_id, kind=kind, job_id=job_id)
+    result = session.execute(
+        update(DueJob)
+        .where(DueJob.id == job.id, DueJob.shop_id == shop_id, DueJob.state == "pending")
+        .values(state="cancelled", done_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(job)
+    if result.rowcount == 0 and job.state != "cancelled":  # type: ignore[attr-defined]
+        raise Conflict(f"{kind.replace('_', '-')} {job_id} is {job.state} and can no longer be cancelled",
+                       code="already_done")
+    return job
+
+
+def pending_count(session: Session, *, shop_id: int, kind: str, ref_id: int) -> int:
+    query = select(func.count()).where(DueJob.shop_id == shop_id, DueJob.kind == kind,
+                                       DueJob.ref_id == ref_id, DueJob.state == "pending")
+    return int(session.scalar(query) or 0)

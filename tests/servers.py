@@ -76,3 +76,37 @@ def serving(env: dict[str, str], *extra: str, timeout: float = 60, port: int | N
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen[str]
+    log: list[str]
+
+
+@contextmanager
+def working(env: dict[str, str], timeout: float = 60) -> Iterator[WorkerProcess]:
+    """`balie worker`, ready once it says so; stopped (or reaped, when a test killed it) on exit."""
+    process = subprocess.Popen([sys.executable, "-m", "balie.cli", "worker"], env={**os.environ, **env},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    log: list[str] = []
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    try:
+        while not any("Balie worker started." in line for line in log):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or process.poll() is not None or not selector.select(remaining):
+                raise AssertionError("balie worker did not start:\n" + "".join(log))
+            log.append(process.stdout.readline())
+        selector.close()
+        threading.Thread(target=_drain, args=(process.stdout, log), daemon=True).start()
+        yield WorkerProcess(process=process, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

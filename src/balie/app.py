@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.conversations.api import router as conversations_router
     from balie.conversations.outbound_api import router as outbound_conversations_router
     from balie.customers.api import router as customers_router
+    from balie.follow_ups.api import router as follow_ups_router
     from balie.reachability.api import router as reachability_router
     from balie.shops.api import router as shops_router
     from balie.ui import views
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     app.include_router(conversations_router)
     app.include_router(outbound_conversations_router)
     app.include_router(customers_router)
+    app.include_router(follow_ups_router)
     app.include_router(reachability_router)
     app.include_router(shops_router)
     app.include_router(stream_router)

@@ -14,6 +14,7 @@ from balie.channels.email import polling
 from balie.config import Settings
 from balie.conversations import jobs as conversation_jobs
 from balie.events import Bus, Event
+from balie.follow_ups import jobs as follow_up_jobs
 from balie.outbox import dispatcher
 from balie.ratelimit import Limiter
 from balie.scheduling import runner as scheduling
@@ -22,7 +23,7 @@ from balie.storage import FileStore
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 # What runs a due job of each kind (balie.scheduling); a kind missing here is left pending.
-HANDLERS: Mapping[str, scheduling.Handler] = {}
+HANDLERS: Mapping[str, scheduling.Handler] = {follow_up_jobs.KIND: follow_up_jobs.fire}
 
 
 class Worker:

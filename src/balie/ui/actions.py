@@ -1,5 +1,5 @@
 """What agents change from a conversation: reply or note, status, assignee, priority,
-tags, snooze, and merging the customer with another.
+tags, snooze, follow-ups, and merging the customer with another.
 
 Each action works as a plain form post (answered with a redirect back, or with the page
 and the agent's draft when it failed) and as the page script's fetch call (answered with
@@ -21,6 +21,7 @@ from balie.conversations import service as conversation_service
 from balie.conversations.service import Changes
 from balie.customers import service as customer_service
 from balie.errors import BalieError, Invalid, NotFound
+from balie.follow_ups import service as follow_up_service
 from balie.inputs import parse_id
 from balie.ui import pages
 from balie.ui.auth import CheckedAgent, Signed
@@ -79,13 +80,17 @@ def send(
     return _done(request, conversation_id, "noted" if mode == "note" else "sent", message_id=message.id)
 
 
-def parse_snooze(value: str) -> dt.datetime:
+def parse_local(value: str, *, what: str = "snooze until", code: str = "invalid_snooze") -> dt.datetime:
     """A datetime-local value is wall-clock time without a zone: the shop's time."""
     try:
         local = dt.datetime.strptime(value.strip(), "%Y-%m-%dT%H:%M")  # noqa: DTZ007 - zone added below
     except ValueError:
-        raise Invalid("snooze until needs a date and a time", code="invalid_snooze") from None
+        raise Invalid(f"{what} needs a date and a time", code=code) from None
     return local.replace(tzinfo=SHOP_ZONE).astimezone(dt.UTC)
+
+
+def parse_snooze(value: str) -> dt.datetime:
+    return parse_local(value)
 
 
 def changes_from_form(signed: Signed, *, status: str | None, assignee: str | None, priority: str | None,
@@ -172,3 +177,33 @@ def merge(
         return _failed(request, db, signed, conversation_id, error)
     db.commit()
     return _done(request, conversation_id, "merged")
+
+
+@router.post("/inbox/c/{conversation_id}/follow-ups")
+def schedule_follow_up(
+    request: Request,
+    conversation_id: int,
+    db: DB,
+    signed: CheckedAgent,
+    due_at: Annotated[str, Form(max_length=40)] = "",
+    note: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+) -> Response:
+    """At that moment the conversation comes back to this agent, with the note."""
+    try:
+        when = parse_local(due_at, what="a follow-up", code="invalid_follow_up")
+        follow_up_service.schedule(db, signed.actor, conversation_id, due_at=when, note=note)
+    except BalieError as error:
+        return _failed(request, db, signed, conversation_id, error)
+    db.commit()
+    return _done(request, conversation_id, "scheduled")
+
+
+@router.post("/inbox/c/{conversation_id}/follow-ups/{follow_up_id}/cancel")
+def cancel_follow_up(request: Request, conversation_id: int, follow_up_id: int, db: DB,
+                     signed: CheckedAgent) -> Response:
+    try:
+        follow_up_service.cancel(db, signed.actor, conversation_id, follow_up_id)
+    except BalieError as error:
+        return _failed(request, db, signed, conversation_id, error)
+    db.commit()
+    return _done(request, conversation_id, "cancelled")

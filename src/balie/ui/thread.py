@@ -18,6 +18,7 @@ from balie.conversations import present
 from balie.conversations import service as conversation_service
 from balie.conversations.models import PRIORITIES, Conversation, Message
 from balie.customers import service as customer_service
+from balie.follow_ups import service as follow_up_service
 from balie.shops import service as shop_service
 from balie.ui import i18n
 from balie.ui.listing import CHANNEL_LABELS, FLAG_LABELS, PRIORITY_LABELS, STATUS_LABELS
@@ -144,6 +145,7 @@ def conversation_context(session: Session, actor: Actor, conversation_id: int,
     messages = conversation_service.messages(session, actor, conversation.id)
     files = conversation_service.attachments(session, actor, [message.id for message in messages])
     assignee = agents.get(conversation.assignee_id) if conversation.assignee_id else None
+    follow_ups = follow_up_service.of_conversation(session, conversation, state="pending")
     return {
         "conversation": {
             "id": conversation.id,
@@ -176,4 +178,6 @@ def conversation_context(session: Session, actor: Actor, conversation_id: int,
         "callback_labels": CALLBACK_LABELS,
         "try_labels": TRY_LABELS,
         "snooze_min": i18n.local_input(clock.now()),
+        "follow_ups": [{"id": item.id, "due_at": item.due_at, "note": item.note, "agent_name": item.agent_name}
+                       for item in follow_ups],
     }

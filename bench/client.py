@@ -202,6 +202,7 @@ async def run_ingest(config: dict[str, Any]) -> dict[str, Any]:
     duration = float(config.get("duration", 15))
     cap = int(config.get("max_requests", 50_000))
     new_share = float(config.get("new_customer_share", 0.25))
+    rate = float(config.get("rate", 0))  # messages/s in all; 0 = as fast as the workers go
     run_id = config.get("run_id", "r")
     rng = random.Random(config.get("seed", 1))
     headers = (
@@ -226,7 +227,12 @@ async def run_ingest(config: dict[str, Any]) -> dict[str, Any]:
         conn = Connection(host, port)
         seq = 0
         while time.perf_counter() < end and counter["sent"] < cap:
+            slot = counter["sent"]
             counter["sent"] += 1
+            if rate:  # open loop: request n leaves at started + n / rate, whoever is free
+                await asyncio.sleep(max(0.0, started + slot / rate - time.perf_counter()))
+                if time.perf_counter() >= end:
+                    break
             seq += 1
             is_new = not customers or rng.random() < new_share
             if is_new:

@@ -1,7 +1,7 @@
 """Runs the benchmarks, prints a table and writes JSON to bench/results/.
 
     python -m bench.run                 # everything (what `make bench` runs), ~7 minutes
-    python -m bench.run ingest          # one scenario: ingest | inbox | memory | mail | mail_out | widget
+    python -m bench.run ingest          # one scenario: ingest | inbox | memory | mail | mail_out | widget | due
     python -m bench.run ingest --profile   # also sample the server with py-spy (ingest, mail, widget)
     python -m bench.run --quick         # shorter runs and a smaller data set (a smoke test)
 
@@ -21,9 +21,9 @@ import sys
 import time
 from typing import Any
 
-from bench import common, inbox, ingest, mail, mail_out, memory, widget
+from bench import common, due, inbox, ingest, mail, mail_out, memory, widget
 
-SCENARIOS = ("ingest", "inbox", "memory", "mail", "mail_out", "widget")
+SCENARIOS = ("ingest", "inbox", "memory", "mail", "mail_out", "widget", "due")
 
 
 def background_cpu(seconds: float = 2.0) -> float:
@@ -93,6 +93,8 @@ def print_tables(results: dict[str, list[dict[str, Any]]]) -> None:
         print("\n" + mail_out.table(results["mail_out"]))
     if results.get("widget"):
         print("\n" + widget.table(results["widget"]))
+    if results.get("due"):
+        print("\n" + due.table(results["due"]))
     if results.get("ingest"):
         print("\nIngest: POST /api/v1/messages, 8 clients (target on PostgreSQL: >= 500 msgs/s, p99 < 100 ms)")
         print("CPU% columns: 100 = one core; other% = everything else on the machine during the window")
@@ -218,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["inbox"] = inbox.run(quick=args.quick)
             elif scenario == "widget":
                 results["widget"] = widget.run(quick=args.quick, profile=args.profile)
+            elif scenario == "due":
+                results["due"] = due.run(quick=args.quick)
             else:
                 results["memory"] = memory.run(quick=args.quick)
         except Exception as error:  # report and carry on with the next scenario
@@ -231,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         print_profile(results)
     failures += [f"ingest on {r['database']}: {r['error'][:200]}" for r in results.get("ingest", []) if "error" in r]
     failures += [f"widget on {r['database']}: {r['error'][:200]}" for r in results.get("widget", []) if "error" in r]
+    failures += [f"due: {r['error'][:200]}" for r in results.get("due", []) if "error" in r]
     if failures:
         print("\nFailed:\n  " + "\n  ".join(failures))
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from balie.channels.email import polling
 from balie.config import Settings
 from balie.conversations import jobs as conversation_jobs
+from balie.conversations import received
 from balie.events import Bus, Event
 from balie.follow_ups import jobs as follow_up_jobs
 from balie.outbox import dispatcher
@@ -23,7 +24,7 @@ from balie.storage import FileStore
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 # What runs a due job of each kind (balie.scheduling); a kind missing here is left pending.
-HANDLERS: Mapping[str, scheduling.Handler] = {follow_up_jobs.KIND: follow_up_jobs.fire}
+HANDLERS: Mapping[str, scheduling.Handler] = {follow_up_jobs.KIND: follow_up_jobs.fire, received.KIND: received.fire}
 
 
 class Worker:
@@ -45,7 +46,9 @@ class Worker:
         bus.add_listener(self._on_event)
 
     def _on_event(self, item: Event) -> None:
-        if item.type == "outbox.queued":
+        # New outbox entries, and a customer's message (its `message.received` job, received.py).
+        customer_wrote = item.type == "message.created" and item.data.get("direction", "in") == "in"
+        if item.type == "outbox.queued" or customer_wrote:
             self._wake.set()
 
     def run_once(self) -> int:

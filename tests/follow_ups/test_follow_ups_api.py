@@ -36,7 +36,7 @@ def conversation_id(client: TestClient, tenant: Tenant) -> int:
 
 def jobs(factory: sessionmaker[Session]) -> int:
     with factory() as session:
-        return int(session.scalar(select(func.count()).select_from(DueJob)) or 0)
+        return int(session.scalar(select(func.count()).select_from(DueJob).where(DueJob.kind == "follow_up")) or 0)
 
 
 def test_schedule_list_and_cancel(client: TestClient, tenant: Tenant, conversation_id: int,

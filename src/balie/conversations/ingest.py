@@ -1,7 +1,8 @@
 """The one way in: every channel turns what it receives into an InboundMessage and calls ingest().
 
 dedupe on (channel, external id) → resolve the customer → thread into a conversation →
-store → (the caller commits) → events go out after the commit.
+store, with a due job for what follows (received.py) → (the caller commits) → events go out
+after the commit, and a worker runs the job.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from balie import clock, text
-from balie.conversations import ingest_pg
+from balie.conversations import ingest_pg, received
 from balie.conversations.models import CHANNELS, Attachment, Conversation, Message
 from balie.customers import service as customer_service
 from balie.customers.service import IdentityRef
@@ -122,7 +123,8 @@ def ingest(
     if fast:
         now = clock.now()
         outcome = ingest_pg.try_store(session, inbound, text=body_text, html=body_html,
-                                      preview=_preview(body_text, inbound), subject=_subject(inbound), now=now)
+                                      preview=_preview(body_text, inbound), subject=_subject(inbound), now=now,
+                                      job_kind=received.KIND)
         if outcome is not None and not outcome.created:
             return IngestResult(conversation_id=outcome.conversation_id, message_id=outcome.message_id,
                                 customer_id=outcome.customer_id, created=False)
@@ -168,6 +170,7 @@ def ingest(
     conversation_id = conversation.id
     session.expire(conversation)  # the row changed underneath the ORM object
     session.flush()
+    received.schedule(session, shop_id=inbound.shop_id, message_id=message_id, now=now)
     return _stored(session, inbound, conversation_id, message_id, customer.id, reopened=reopened)
 
 

@@ -4,7 +4,7 @@ Most messages come from a customer Balie already knows, into the conversation th
 has open; most of the others come from someone new. For these two cases one statement does
 what `ingest` otherwise does in five to eight round trips: dedupe, find the customer by its
 identities (or create it with its identities and a conversation), lock the open conversation,
-store the message and update the conversation. The ORM version cost about 5 ms of Python per
+store the message, schedule what follows it and update the conversation. The ORM version cost about 5 ms of Python per
 message, which kept one process under 200 messages/s (docs/benchmarks.md).
 
 When anything is out of the ordinary (an identity Balie does not know beside ones it does,
@@ -123,6 +123,10 @@ ins AS (
     FROM (SELECT id, customer_id FROM conv UNION ALL SELECT id, customer_id FROM new_conv) c
     RETURNING id, conversation_id, author_customer_id
 ),
+job AS (
+    INSERT INTO due_job (shop_id, kind, ref_id, due_at, next_attempt_at, payload, state, attempts, created_at)
+    SELECT %(shop_id)s, %(job_kind)s, id, %(now)s, %(now)s, '{{}}', 'pending', 0, %(now)s FROM ins
+),
 upd AS (
     UPDATE conversation cv SET
         last_activity_at = %(now)s,
@@ -143,18 +147,19 @@ SELECT (SELECT id FROM ins), (SELECT conversation_id FROM ins), (SELECT author_c
 
 def try_store(
     session: Session, inbound: InboundMessage, *, text: str, html: str | None, preview: str, subject: str,
-    now: dt.datetime,
+    now: dt.datetime, job_kind: str,
 ) -> Outcome | None:
     """The message stored, or the one it duplicates; None: nothing written, take the general path.
 
-    `text`, `html`, `preview` and `subject` are the message's as ingest made them."""
+    `text`, `html`, `preview` and `subject` are the message's as ingest made them; a stored
+    message gets a due job of `job_kind` about it (received.py), in the same statement."""
     refs = sorted({(ref.kind, ref.value) for ref in inbound.identities})
     params: dict[str, object] = {
         "shop_id": inbound.shop_id, "channel": inbound.channel, "external_id": inbound.external_id,
         "name": inbound.customer_name.strip()[:200], "subject": subject,
         "channel_address": inbound.channel_address, "text": text, "html": html, "now": now,
         "full_text": inbound.full_text, "raw_path": inbound.raw_path, "flags": " ".join(inbound.flags),
-        "preview": preview, "quiet": inbound.quiet,
+        "preview": preview, "quiet": inbound.quiet, "job_kind": job_kind,
         # E-mail starts a new conversation unless the mail answers an earlier one.
         "start_new": inbound.explicit_threading, "references": inbound.references[:MAX_REFERENCES],
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from balie.db import Base, Id, ShopScoped, ShopScopedByComposite, UTCDateTime, created_at, pk
@@ -28,6 +29,9 @@ class Conversation(ShopScopedByComposite, Base):
         Index("ix_conversation_recent", "shop_id", "last_activity_at", "id"),
         # Threading: the customer's conversation on a channel.
         Index("ix_conversation_thread", "shop_id", "customer_id", "channel", "status"),
+        # The worker's wake-up of snoozed conversations, across shops.
+        Index("ix_conversation_snoozed", "snoozed_until", postgresql_where=sql("status = 'snoozed'"),
+              sqlite_where=sql("status = 'snoozed'")),
     )
 
     id: Mapped[int] = pk()

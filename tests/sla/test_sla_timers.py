@@ -22,7 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock
+from balie.conversations.ingest import InboundMessage, ingest
 from balie.conversations.models import Conversation
+from balie.customers.service import normalise
 from balie.scheduling.models import DueJob
 from balie.sla import service as sla_service
 from balie.sla.targets import TargetRow
@@ -210,3 +212,37 @@ def test_expected_answer_at_is_the_running_response_due_moment(
     with factory() as session:
         conversation = session.get_one(Conversation, conversation_id)
         assert sla_service.expected_answer_at(session, conversation) == local(2026, 12, 2, 17, 0)
+
+
+def test_an_agent_reopening_or_a_follow_up_resumes_the_clock(
+    client: TestClient, factory: sessionmaker[Session], tenant: Tenant, frozen_clock: clock.FrozenClock
+) -> None:
+    own_targets(factory, tenant, TargetRow("email", "normal", "first_response", 60, business=False))
+    frozen_clock.current = local(2026, 11, 30, 10, 0)
+    conversation_id = customer_writes(factory, tenant)
+    frozen_clock.current = local(2026, 11, 30, 10, 20)  # 40 minutes left
+    patch(client, tenant, conversation_id, status="pending")
+    frozen_clock.current = local(2026, 11, 30, 14, 0)
+    patch(client, tenant, conversation_id, status="open")
+    assert moment(sla(client, tenant, conversation_id)["first_response_due_at"]) == local(2026, 11, 30, 14, 40)
+
+    frozen_clock.current = local(2026, 11, 30, 14, 10)  # 30 left
+    patch(client, tenant, conversation_id, status="pending")
+    response = client.post(f"/api/v1/conversations/{conversation_id}/follow-ups", headers=tenant.headers,
+                           json={"due_at": local(2026, 12, 1, 9, 0).isoformat(), "note": "Nabellen"})
+    assert response.status_code == 201, response.text
+    frozen_clock.current = local(2026, 12, 1, 9, 0)
+    run_due(factory)
+    shown = sla(client, tenant, conversation_id)
+    assert moment(shown["first_response_due_at"]) == local(2026, 12, 1, 9, 30) and shown["state"] == "on_track"
+
+
+def test_an_automatic_reply_starts_no_timer(
+    client: TestClient, factory: sessionmaker[Session], tenant: Tenant, frozen_clock: clock.FrozenClock
+) -> None:
+    with factory() as session, session.begin():
+        result = ingest(session, InboundMessage(
+            shop_id=tenant.shop_id, channel="email", identities=[normalise("email", "klant@example.nl")],
+            text="Ik ben afwezig tot maandag.", external_id="<ooo@example.nl>", flags=["auto_reply"], quiet=True))
+    run_due(factory)
+    assert sla(client, tenant, result.conversation_id)["state"] is None

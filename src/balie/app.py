@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.follow_ups.api import router as follow_ups_router
     from balie.reachability.api import router as reachability_router
     from balie.shops.api import router as shops_router
+    from balie.sla.api import router as sla_router
     from balie.ui import views
     from balie.ui.callbacks import router as callbacks_ui_router
     from balie.web.stream import router as stream_router
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     app.include_router(follow_ups_router)
     app.include_router(reachability_router)
     app.include_router(shops_router)
+    app.include_router(sla_router)
     app.include_router(stream_router)
     views.install(app)
     widget.install(app)

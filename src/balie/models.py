@@ -14,6 +14,7 @@ from balie.outbox.models import OutboxEntry
 from balie.proactive.models import Invitation, InvitationRule, InvitationSettings, PageEvent
 from balie.scheduling.models import DueJob
 from balie.shops.models import Shop
+from balie.sla.models import SlaPolicy, SlaTarget
 
 metadata = Base.metadata
 
@@ -42,6 +43,8 @@ __all__ = [
     "OutboxEntry",
     "PageEvent",
     "Shop",
+    "SlaPolicy",
+    "SlaTarget",
     "Team",
     "TeamMember",
     "WebSession",

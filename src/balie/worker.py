@@ -19,12 +19,16 @@ from balie.follow_ups import jobs as follow_up_jobs
 from balie.outbox import dispatcher
 from balie.ratelimit import Limiter
 from balie.scheduling import runner as scheduling
+from balie.sla import jobs as sla_jobs
 from balie.storage import FileStore
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 # What runs a due job of each kind (balie.scheduling); a kind missing here is left pending.
-HANDLERS: Mapping[str, scheduling.Handler] = {follow_up_jobs.KIND: follow_up_jobs.fire, received.KIND: received.fire}
+HANDLERS: Mapping[str, scheduling.Handler] = {
+    follow_up_jobs.KIND: follow_up_jobs.fire, received.KIND: received.fire,
+    sla_jobs.DUE_SOON: sla_jobs.fire_due_soon, sla_jobs.BREACHED: sla_jobs.fire_breached,
+}
 
 
 class Worker:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from balie import clock
 from balie.conversations import present, service
 from balie.conversations.models import Attachment, Message
 from balie.conversations.schemas import (
@@ -37,15 +38,17 @@ def list_conversations(
     tag: str | None = None,
     q: Annotated[str | None, Query(max_length=200, description="text in subject, messages or customer")] = None,
     customer_id: int | None = None,
-    sort: Annotated[str, Query(description="recent (default) or waiting (longest waiting first)")] = "recent",
+    sort: Annotated[str, Query(description="recent (default), waiting (longest waiting first) or sla (soonest "
+                                           "SLA due first, breached on top)")] = "recent",
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> ConversationPage:
     filters = service.Filters(status=status, assignee=assignee, channel=channel, tag=tag, query=q,
                               customer_id=customer_id, sort=sort, cursor=cursor, limit=limit)
     page = service.list_conversations(db, actor, filters)
+    now = clock.now()
     return ConversationPage(
-        items=[present.conversation_out(i.conversation, i.customer_name, present.listed_assignee(i))
+        items=[present.conversation_out(i.conversation, i.customer_name, present.listed_assignee(i), now)
                for i in page.items],
         next_cursor=page.next_cursor,
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,6 +26,8 @@ class Conversation(ShopScopedByComposite, Base):
         Index("ix_conversation_inbox", "shop_id", "status", "last_activity_at", "id"),
         # ... or longest waiting first (NULLS LAST is a B-tree's natural ascending order) ...
         Index("ix_conversation_waiting", "shop_id", "status", "waiting_since", "id"),
+        # ... or the soonest SLA due moment first (breached ones have the earliest), without due last.
+        Index("ix_conversation_sla", "shop_id", "status", "sla_due_at", "id"),
         # ... or every status at once.
         Index("ix_conversation_recent", "shop_id", "last_activity_at", "id"),
         # Threading: the customer's conversation on a channel.
@@ -60,6 +63,23 @@ class Conversation(ShopScopedByComposite, Base):
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     tags: Mapped[str] = mapped_column(String(1000), default="")  # mirror of conversation_tag, " "-joined
     created_at: Mapped[dt.datetime] = created_at()
+    # SLA timers (balie.sla.service keeps them): the running due moment of each promise, None
+    # while that timer does not run (no target, not started, paused or met).
+    first_response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    next_response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    resolution_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The earliest running due and "due soon" moments: the state is a comparison with now, and
+    # the inbox sorts on sla_due_at.
+    sla_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    sla_warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Set while every timer is stopped (pending, snoozed); the last promise kept.
+    sla_paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    sla_met_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Business time was asked, but the channel has no opening hours: counted around the clock.
+    sla_calendar_fallback: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Each timer in full, by kind (balie.sla.service.dump): its target, moments, and the minutes
+    # left while paused. The columns above are derived from it.
+    sla_timers: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     @property
     def tag_list(self) -> list[str]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session
 
+from balie import clock
 from balie.agents import service as agent_service
 from balie.agents.models import Agent
 from balie.agents.service import Actor
@@ -15,9 +18,11 @@ from balie.conversations.schemas import (
     ConversationDetail,
     ConversationOut,
     MessageOut,
+    SlaOut,
 )
 from balie.conversations.service import ListItem
 from balie.customers import service as customer_service
+from balie.sla import service as sla_service
 
 Agents = dict[int, Agent]
 
@@ -39,7 +44,19 @@ def listed_assignee(item: ListItem) -> AgentRef | None:
     return AgentRef(id=assignee_id, name=item.assignee_name, email=item.assignee_email or "")
 
 
-def conversation_out(conversation: Conversation, customer_name: str, assignee: AgentRef | None) -> ConversationOut:
+def sla_out(conversation: Conversation, now: dt.datetime) -> SlaOut:
+    """From the conversation's columns alone: a list of them costs no query more."""
+    return SlaOut(
+        first_response_due_at=conversation.first_response_due_at,
+        next_response_due_at=conversation.next_response_due_at,
+        resolution_due_at=conversation.resolution_due_at,
+        state=sla_service.state_of(conversation, now),  # type: ignore[arg-type]
+        calendar_fallback=conversation.sla_calendar_fallback,
+    )
+
+
+def conversation_out(conversation: Conversation, customer_name: str, assignee: AgentRef | None,
+                     now: dt.datetime | None = None) -> ConversationOut:
     return ConversationOut(
         id=conversation.id,
         status=conversation.status,  # type: ignore[arg-type]
@@ -58,6 +75,7 @@ def conversation_out(conversation: Conversation, customer_name: str, assignee: A
         first_response_at=conversation.first_response_at,
         last_activity_at=conversation.last_activity_at,
         created_at=conversation.created_at,
+        sla=sla_out(conversation, now or clock.now()),
     )
 
 

@@ -44,6 +44,19 @@ class MessageOut(BaseModel):
     created_at: dt.datetime
 
 
+SlaState = Literal["on_track", "due_soon", "breached", "paused", "met"]
+
+
+class SlaOut(BaseModel):
+    first_response_due_at: dt.datetime | None = Field(description="while the first-response timer runs")
+    next_response_due_at: dt.datetime | None = Field(description="while the next-response timer runs")
+    resolution_due_at: dt.datetime | None = Field(description="while the resolution timer runs")
+    state: SlaState | None = Field(description="the worst of the timers; null when no promise was ever made")
+    calendar_fallback: bool = Field(
+        default=False, description="business time was asked, but the channel has no opening hours: counted "
+                                   "around the clock")
+
+
 class ConversationOut(BaseModel):
     id: int
     status: Status
@@ -62,6 +75,7 @@ class ConversationOut(BaseModel):
     first_response_at: dt.datetime | None
     last_activity_at: dt.datetime
     created_at: dt.datetime
+    sla: SlaOut
 
 
 class ConversationDetail(ConversationOut):

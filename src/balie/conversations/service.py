@@ -31,11 +31,12 @@ from balie.errors import Invalid
 from balie.events import Event, publish_on_commit
 from balie.inputs import check_line, check_text, parse_id, valid_id
 from balie.outbox import service as outbox_service
+from balie.sla import service as sla_service
 
 PAGE_SIZE = 25
 MAX_SNOOZE = dt.timedelta(days=366)
 MAX_PAGE_SIZE = 100
-SORTS = ("recent", "waiting")
+SORTS = ("recent", "waiting", "sla")
 
 
 @dataclass
@@ -149,6 +150,17 @@ def list_conversations(session: Session, actor: Actor, filters: Filters) -> Page
                 query = query.where(or_(waiting > since, and_(waiting == since, Conversation.id > row_id),
                                         waiting.is_(None)))
         query = query.order_by(waiting.asc().nulls_last(), Conversation.id.asc())
+    elif filters.sort == "sla":
+        # Soonest due first (breached ones are the earliest), then those without a running
+        # timer; served by ix_conversation_sla.
+        due = Conversation.sla_due_at
+        if filters.cursor:
+            since, row_id = cursors.decode(filters.cursor, nullable=True)
+            if since is None:
+                query = query.where(due.is_(None), Conversation.id > row_id)
+            else:
+                query = query.where(or_(due > since, and_(due == since, Conversation.id > row_id), due.is_(None)))
+        query = query.order_by(due.asc().nulls_last(), Conversation.id.asc())
     else:
         if filters.cursor:
             when, row_id = cursors.decode(filters.cursor)
@@ -163,7 +175,7 @@ def list_conversations(session: Session, actor: Actor, filters: Filters) -> Page
     page = Page(items=[ListItem(*row) for row in rows[:limit]])
     if len(rows) > limit:
         last = page.items[-1].conversation
-        sort_key = last.waiting_since if filters.sort == "waiting" else last.last_activity_at
+        sort_key = {"waiting": last.waiting_since, "sla": last.sla_due_at}.get(filters.sort, last.last_activity_at)
         page.next_cursor = cursors.encode(sort_key, last.id)
     return page
 
@@ -245,6 +257,8 @@ def update(session: Session, actor: Actor, conversation_id: int, changes: Change
         if changes.status == "snoozed":
             raise Invalid("snoozing needs snooze_until", code="invalid_snooze")
         _set_status(conversation, changes.status, now)
+    sla_service.on_priority(session, conversation, before["priority"], now)
+    sla_service.on_status(session, conversation, before["status"], now)
     after = _snapshot(conversation)
     changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
     if changed:
@@ -348,9 +362,11 @@ def _add_agent_message(
         conversation.waiting_since = None
         conversation.last_activity_at = now
         conversation.preview = text.preview(body)
+        sla_service.on_reply(session, conversation, now)
         if status is not None and status != conversation.status:
             before = conversation.status
             _set_status(conversation, status, now)
+            sla_service.on_status(session, conversation, before, now)
             audit_service.record(
                 session, shop_id=actor.shop_id, actor_agent_id=actor.agent_id,
                 action="conversation.updated", object_type="conversation", object_id=conversation.id,

@@ -19,6 +19,7 @@ from balie.follow_ups import texts
 from balie.follow_ups.service import KIND, from_job
 from balie.scheduling.models import DueJob
 from balie.shops import service as shop_service
+from balie.sla import service as sla_service
 
 __all__ = ["KIND", "fire"]
 
@@ -45,9 +46,11 @@ def fire(session: Session, job: DueJob) -> None:
         return
     shop = shop_service.get(session, job.shop_id)
     now = clock.now()
+    was = conversation.status
     before = {"status": conversation.status, "assignee_id": conversation.assignee_id,
               "snoozed_until": conversation.snoozed_until.isoformat() if conversation.snoozed_until else None}
     conversation.status, conversation.snoozed_until, conversation.resolved_at = "open", None, None
+    sla_service.on_status(session, conversation, was, now)  # paused SLA timers run again
     conversation.last_activity_at = now  # back at the top of the inbox
     agent_name = follow_up.agent_name or texts.text(shop.language, "someone")
     lines = [texts.text(shop.language, "due", agent=agent_name, note=follow_up.note)]

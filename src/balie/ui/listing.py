@@ -21,6 +21,7 @@ from balie.agents.service import Actor
 from balie.conversations import service as conversation_service
 from balie.conversations.models import CHANNELS
 from balie.conversations.service import Filters
+from balie.sla import service as sla_service
 from balie.ui import i18n
 from balie.ui.i18n import Language
 from balie.ui.routing import N_
@@ -46,7 +47,10 @@ FLAG_LABELS = {
     "auto_reply": N_("Auto-reply"), "bounce": N_("Delivery report"), "held": N_("Held: too many mails"),
     "unparsable": N_("Unreadable"), "truncated": N_("Shortened"),
 }
-SORT_LABELS = {"waiting": N_("Longest waiting"), "recent": N_("Most recent")}
+SORT_LABELS = {"waiting": N_("Longest waiting"), "recent": N_("Most recent"), "sla": N_("SLA")}
+# The SLA badge of a row (met and "no promise" show none), and what its title says.
+SLA_LABELS = {"on_track": N_("On track"), "due_soon": N_("Due soon"), "breached": N_("Breached"),
+              "paused": N_("SLA paused")}
 PRIORITY_LABELS = {"low": N_("Low"), "normal": N_("Normal"), "high": N_("High"), "urgent": N_("Urgent")}
 STATUS_LABELS = {
     "open": N_("Open"), "pending": N_("Pending"), "snoozed": N_("Snoozed"),
@@ -126,6 +130,8 @@ class Row:
     time_iso: str
     time_title: str
     time_text: str
+    sla: str  # on_track, due_soon, breached, paused; "" for no badge
+    sla_title: str
 
 
 @functools.lru_cache(maxsize=4096)
@@ -137,11 +143,18 @@ def rows(session: Session, actor: Actor, query: ListQuery, language: Language) -
     page = conversation_service.list_conversations(session, actor, query.filters())
     suffix = query.query_string()
     now = clock.now()
+    due_text, paused_text = language.gettext("SLA due %(when)s"), language.gettext("The SLA clock is stopped")
     shaped = []
     for item in page.items:
         conversation = item.conversation
         waiting_since = conversation.waiting_since
         shown = waiting_since or conversation.last_activity_at
+        sla = sla_service.state_of(conversation, now) or ""
+        if sla == "met":
+            sla = ""
+        sla_due = conversation.sla_due_at
+        sla_title = (due_text.replace("%(when)s", i18n.full_moment(language, sla_due)) if sla_due
+                     else paused_text if sla == "paused" else "")
         shaped.append(Row(
             id=conversation.id,
             url=f"/inbox/c/{conversation.id}{suffix}",
@@ -159,6 +172,8 @@ def rows(session: Session, actor: Actor, query: ListQuery, language: Language) -
             time_title=i18n.full_moment(language, shown),
             time_text=(i18n.waiting(language, waiting_since, now) if waiting_since
                        else i18n.moment(language, shown, now)),
+            sla=sla,
+            sla_title=sla_title,
         ))
     return shaped, page.next_cursor
 
@@ -177,6 +192,7 @@ def list_context(session: Session, actor: Actor, query: ListQuery, language: Lan
         "channels": CHANNELS,
         "channel_labels": CHANNEL_LABELS,
         "sort_labels": SORT_LABELS,
+        "sla_labels": SLA_LABELS,
         "priority_labels": PRIORITY_LABELS,
         "status_labels": STATUS_LABELS,
         "list_partial_url": "/ui/partials/list" + query.query_string(),

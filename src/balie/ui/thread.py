@@ -21,7 +21,7 @@ from balie.customers import service as customer_service
 from balie.follow_ups import service as follow_up_service
 from balie.shops import service as shop_service
 from balie.ui import i18n
-from balie.ui.listing import CHANNEL_LABELS, FLAG_LABELS, PRIORITY_LABELS, STATUS_LABELS
+from balie.ui.listing import CHANNEL_LABELS, FLAG_LABELS, PRIORITY_LABELS, SLA_LABELS, STATUS_LABELS
 from balie.ui.routing import N_
 
 IDENTITY_LABELS = {
@@ -160,6 +160,7 @@ def conversation_context(session: Session, actor: Actor, conversation_id: int,
             "snoozed_until": conversation.snoozed_until,
             "snooze_input": i18n.local_input(conversation.snoozed_until),
             "waiting_since": conversation.waiting_since,
+            "sla": present.sla_out(conversation, clock.now()),
             "created_at": conversation.created_at,
             "base_url": f"/inbox/c/{conversation.id}",
             "suffix": suffix,
@@ -173,6 +174,7 @@ def conversation_context(session: Session, actor: Actor, conversation_id: int,
         "status_labels": STATUS_LABELS,
         "priority_labels": PRIORITY_LABELS,
         "channel_labels": CHANNEL_LABELS,
+        "sla_labels": {**SLA_LABELS, "met": N_("Kept")},
         "flag_labels": FLAG_LABELS,
         "identity_labels": IDENTITY_LABELS,
         "callback_labels": CALLBACK_LABELS,

@@ -174,3 +174,34 @@ def test_switching_is_audited_and_checked(factory: sessionmaker[Session], tenant
                                                  actor_agent_id=None)
         assert error.value.code == "invalid_channel"
         assert acknowledgement_settings.for_shop(session, tenant.shop_id)["chat"] is True
+
+
+def test_two_workers_on_one_conversation_send_one(client: TestClient, tenant: Tenant, factory: sessionmaker[Session],
+                                                  database_url: str) -> None:
+    """PostgreSQL: the second worker waits for the first one's lock, then sees its acknowledgement."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time")
+    import threading
+
+    turn_on(factory, tenant)
+    first = post_message(client, tenant, text="Waar blijft mijn pakket?")
+    second = post_message(client, tenant, text="Hallo? Ik wacht nog steeds.")
+    results: list[Message | None] = []
+
+    def other_worker() -> None:
+        with factory() as session, session.begin():
+            conversation = session.get_one(Conversation, second["conversation_id"])
+            results.append(acknowledging.maybe_acknowledge(session, conversation,
+                                                           session.get_one(Message, second["message_id"])))
+
+    with factory() as session, session.begin():
+        conversation = session.get_one(Conversation, first["conversation_id"])
+        assert acknowledging.maybe_acknowledge(session, conversation,
+                                               session.get_one(Message, first["message_id"])) is not None
+        worker = threading.Thread(target=other_worker)
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive()  # waiting for this transaction's lock
+    worker.join(timeout=30)
+    assert results == [None]
+    assert len(outbound(client, tenant, first["conversation_id"])) == 1

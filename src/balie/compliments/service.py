@@ -60,7 +60,9 @@ def _tag(session: Session, conversation: Conversation) -> bool:
     """Adds the tag beside the agents' tags (the rows and the mirror both); False when it was
     there already or the conversation has as many tags as it may."""
     if session.get_bind().dialect.name == "postgresql":
-        # An agent saving tags at this moment would otherwise overwrite the mirror.
+        # An agent saving tags at this moment would otherwise overwrite the mirror. Flushed
+        # first: a refresh discards what the job changed and had not written yet.
+        session.flush()
         session.refresh(conversation, with_for_update=True)
     tags = conversation.tag_list
     if TAG in tags or len(tags) >= MAX_TAGS:

@@ -38,7 +38,9 @@ def maybe_acknowledge(session: Session, conversation: Conversation, message: Mes
         return None  # the usual case: one cheap query and nothing more
     if session.get_bind().dialect.name == "postgresql":
         # Two messages of one conversation handled at once by two workers: one acknowledges.
-        session.refresh(conversation, with_for_update=True)
+        # A lock, not a refresh: the earlier steps' changes to the conversation stay as they are.
+        session.execute(select(Conversation.id).where(Conversation.shop_id == conversation.shop_id,
+                                                      Conversation.id == conversation.id).with_for_update())
     now = clock.now()
     flags = set(message.flags.split())
     inbound = acknowledge.Inbound(

@@ -20,6 +20,7 @@ from balie.events import Event, publish_on_commit
 TAG = "compliment"
 FLAG = "compliment"
 MAX_TAGS = 20  # as conversations.service.normalise_tags allows
+MIRROR_CHARS = 1000  # the width of conversation.tags
 
 
 def mark(session: Session, conversation: Conversation, message: Message) -> bool:
@@ -65,8 +66,9 @@ def _tag(session: Session, conversation: Conversation) -> bool:
         session.flush()
         session.refresh(conversation, with_for_update=True)
     tags = conversation.tag_list
-    if TAG in tags or len(tags) >= MAX_TAGS:
+    mirror = " ".join([*tags, TAG])
+    if TAG in tags or len(tags) >= MAX_TAGS or len(mirror) > MIRROR_CHARS:
         return False
     session.add(ConversationTag(shop_id=conversation.shop_id, conversation_id=conversation.id, tag=TAG))
-    conversation.tags = " ".join([*tags, TAG])
+    conversation.tags = mirror
     return True

@@ -149,3 +149,15 @@ def test_only_admins_see_the_acknowledgements_page(client: TestClient, tenant: T
     assert refused.status_code == 403
     with factory() as session:
         assert acknowledgement_settings.for_shop(session, tenant.shop_id)["api"] is False
+
+
+def test_a_block_by_a_rule_says_so(client: TestClient, tenant: Tenant, factory: sessionmaker[Session]) -> None:
+    from balie.customers import blocking
+
+    posted = post_message(client, tenant)
+    with factory() as session, session.begin():
+        blocking.block(session, shop_id=tenant.shop_id, customer_id=int(str(posted["customer_id"])), mode="muted",
+                       actor_agent_id=None, reason="Automatische melding")
+    sign_in(client, tenant)
+    page = client.get(f"/inbox/c/{posted['conversation_id']}").text
+    assert "Gedempt door een regel sinds" in page and "Reden: Automatische melding" in page

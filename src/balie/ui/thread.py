@@ -106,12 +106,13 @@ def callback_entries(session: Session, shop_id: int, customer_id: int) -> list[d
 
 
 def block_context(customer: Customer, agents: dict[int, Agent]) -> dict[str, Any] | None:
-    """A blocked or muted customer: the mode, since when, by whom ("" for a rule), why."""
+    """A blocked or muted customer: the mode, since when, by whom (an agent of the shop, someone
+    who no longer works here, or a rule), why."""
     if not customer.block_state:
         return None
     by = agents.get(customer.blocked_by_id) if customer.blocked_by_id is not None else None
     return {"mode": customer.block_state, "since": customer.blocked_at, "by": by.name if by else "",
-            "reason": customer.block_reason}
+            "by_former": by is None and customer.blocked_by_id is not None, "reason": customer.block_reason}
 
 
 def customer_context(session: Session, actor: Actor, conversation: Conversation,

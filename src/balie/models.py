@@ -14,11 +14,13 @@ from balie.outbox.models import OutboxEntry
 from balie.proactive.models import Invitation, InvitationRule, InvitationSettings, PageEvent
 from balie.scheduling.models import DueJob
 from balie.shops.models import Shop
+from balie.sla.acknowledgement_settings import AcknowledgementSetting
 from balie.sla.models import SlaPolicy, SlaTarget
 
 metadata = Base.metadata
 
 __all__ = [
+    "AcknowledgementSetting",
     "Agent",
     "ApiToken",
     "Attachment",

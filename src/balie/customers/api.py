@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from balie.agents.service import Actor
 from balie.callbacks import api as callback_api
 from balie.conversations import present
-from balie.customers import service
-from balie.customers.schemas import CustomerOut, IdentityOut, MergeIn, TimelineEntry
+from balie.customers import blocking, service
+from balie.customers.models import Customer
+from balie.customers.schemas import BlockIn, BlockOut, CustomerOut, IdentityOut, MergeIn, TimelineEntry
+from balie.errors import Forbidden
 from balie.web.deps import DB, ApiActor
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
@@ -37,10 +39,25 @@ def customer_out(db: Session, actor: Actor, customer_id: int) -> CustomerOut:
     timeline += callback_api.timeline_entries(db, actor.shop_id, customer.id)
     timeline.sort(key=lambda entry: entry.at, reverse=True)
     return CustomerOut(
-        id=customer.id, name=customer.name, display_name=name,
+        id=customer.id, name=customer.name, display_name=name, language=customer.language or None,
+        block=block_out(customer, agents),
         identities=[IdentityOut(kind=i.kind, value=i.value) for i in idents],
         timeline=timeline, created_at=customer.created_at,
     )
+
+
+def block_out(customer: Customer, agents: present.Agents) -> BlockOut | None:
+    if not customer.block_state:
+        return None
+    by = agents.get(customer.blocked_by_id) if customer.blocked_by_id is not None else None
+    return BlockOut(mode=customer.block_state,  # type: ignore[arg-type]
+                    since=customer.blocked_at, by_agent_id=customer.blocked_by_id,
+                    by_agent_name=by.name if by else None, reason=customer.block_reason)
+
+
+def _admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only a shop admin can block or mute a customer", code="admin_only")
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
@@ -57,3 +74,22 @@ def merge_customer(customer_id: int, body: MergeIn, db: DB, actor: ApiActor) -> 
                   actor_agent_id=actor.agent_id)
     db.commit()
     return customer_out(db, actor, survivor.id)
+
+
+@router.post("/customers/{customer_id}/block", response_model=CustomerOut)
+def block_customer(customer_id: int, body: BlockIn, db: DB, actor: ApiActor) -> CustomerOut:
+    """Blocks or mutes the customer (admins): their messages are kept but start nothing automatic."""
+    _admin(actor)
+    customer = blocking.block(db, shop_id=actor.shop_id, customer_id=customer_id, mode=body.mode,
+                              actor_agent_id=actor.agent_id, reason=body.reason)
+    db.commit()
+    return customer_out(db, actor, customer.id)
+
+
+@router.delete("/customers/{customer_id}/block", response_model=CustomerOut)
+def unblock_customer(customer_id: int, db: DB, actor: ApiActor) -> CustomerOut:
+    """Lifts the block or mute (admins); 409 `not_blocked` when there is none."""
+    _admin(actor)
+    customer = blocking.unblock(db, shop_id=actor.shop_id, customer_id=customer_id, actor_agent_id=actor.agent_id)
+    db.commit()
+    return customer_out(db, actor, customer.id)

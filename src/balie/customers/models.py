@@ -7,9 +7,12 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from balie.db import Base, Id, ShopScoped, ShopScopedByComposite, created_at, pk
+from balie.db import Base, Id, ShopScoped, ShopScopedByComposite, UTCDateTime, created_at, pk
 
 IDENTITY_KINDS = ("email", "phone", "visitor", "social", "external")
+# A blocked or muted customer's messages are stored and shown but cause nothing else
+# (customers/blocking.py says how the two differ).
+BLOCK_STATES = ("blocked", "muted")
 
 
 class Customer(ShopScoped, Base):
@@ -22,6 +25,15 @@ class Customer(ShopScoped, Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("customer.id", ondelete="SET NULL"), default=None
     )
+    # "nl" or "en" as read from their messages; "" until known (the shop's language is used).
+    language: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    # "" (not blocked), "blocked" or "muted"; since when, by whom and why.
+    block_state: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    blocked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    blocked_by_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("agent.id", ondelete="SET NULL"), default=None
+    )
+    block_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[dt.datetime] = created_at()
 
 

@@ -26,10 +26,23 @@ class TimelineEntry(BaseModel):
     reason: str | None = None
 
 
+class BlockOut(BaseModel):
+    """A blocked or muted customer: since when, by whom (None: a rule or a deleted agent), why."""
+
+    mode: Literal["blocked", "muted"]
+    since: dt.datetime | None
+    by_agent_id: int | None
+    by_agent_name: str | None
+    reason: str
+
+
 class CustomerOut(BaseModel):
     id: int
     name: str
     display_name: str
+    # "nl" or "en" as read from their messages, or None while unknown.
+    language: str | None = None
+    block: BlockOut | None = None
     identities: list[IdentityOut]
     timeline: list[TimelineEntry]
     created_at: dt.datetime
@@ -39,3 +52,11 @@ class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     other_id: int
+
+
+class BlockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Checked by the service (a clear `invalid_mode`), not here: a wrong word is not malformed JSON.
+    mode: str
+    reason: str = ""

@@ -1,11 +1,101 @@
-"""Sending the automatic acknowledgement (acknowledge.py holds its texts and when to keep quiet)."""
+"""Sending the automatic acknowledgement (acknowledge.py holds its texts and when to keep quiet).
+
+The acknowledgement is an outbound message of the conversation, flagged `acknowledgement`
+and written by nobody (the timeline shows "automatic acknowledgement"). It goes out through
+the outbox like an agent's reply, so each channel delivers it its own way (e-mail: a reply
+in the thread; chat: a line in the widget). It is not an answer: it does not count as the
+first response and the customer keeps waiting (the SLA timers run on).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from balie import clock, text
 from balie.conversations.models import Conversation, Message
+from balie.customers import blocking, language
+from balie.customers.models import Customer
+from balie.events import Event, publish_on_commit
+from balie.outbox import service as outbox_service
+from balie.shops.models import Shop
+from balie.sla import acknowledge, acknowledgement_settings
+from balie.sla import service as sla_service
+
+FLAG = "acknowledgement"
+log = logging.getLogger(__name__)
 
 
-def maybe_acknowledge(session: Session, conversation: Conversation, message: Message) -> None:
-    """Answers at once with the expected time, when the channel has acknowledgements on."""
+def maybe_acknowledge(session: Session, conversation: Conversation, message: Message) -> Message | None:
+    """Answers at once with the expected time, when the channel has acknowledgements on;
+    the stored message, or None when it kept quiet."""
+    if not acknowledgement_settings.enabled(session, conversation.shop_id, conversation.channel):
+        return None  # the usual case: one cheap query and nothing more
+    if session.get_bind().dialect.name == "postgresql":
+        # Two messages of one conversation handled at once by two workers: one acknowledges.
+        # A lock, not a refresh: the earlier steps' changes to the conversation stay as they are.
+        session.execute(select(Conversation.id).where(Conversation.shop_id == conversation.shop_id,
+                                                      Conversation.id == conversation.id).with_for_update())
+    now = clock.now()
+    flags = set(message.flags.split())
+    inbound = acknowledge.Inbound(
+        enabled=True, auto_reply="auto_reply" in flags, bounce="bounce" in flags,
+        blocked=blocking.muted(session, conversation.shop_id, conversation.customer_id),
+        last_acknowledged_at=last_acknowledged_at(session, conversation),
+    )
+    answer, why = acknowledge.should_acknowledge(inbound, now)
+    if not answer:
+        log.info("no acknowledgement on conversation %s: %s", conversation.id, why)
+        return None
+    body = acknowledge.acknowledgement(sla_service.expected_answer_at(session, conversation), now,
+                                       *_zone_and_language(session, conversation))
+    return _send(session, conversation, body, now)
+
+
+def last_acknowledged_at(session: Session, conversation: Conversation) -> dt.datetime | None:
+    value: dt.datetime | None = session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.shop_id == conversation.shop_id, Message.conversation_id == conversation.id,
+            Message.direction == "out", Message.flags.contains(FLAG))
+    )
+    if value is not None and value.tzinfo is None:  # SQLite's max() bypasses the column type
+        value = dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+    return value
+
+
+def _zone_and_language(session: Session, conversation: Conversation) -> tuple[ZoneInfo, str]:
+    row = session.execute(
+        select(Shop.time_zone, Shop.language, Customer.language.label("customer_language"))
+        .join(Customer, Customer.shop_id == Shop.id)
+        .where(Shop.id == conversation.shop_id, Customer.id == conversation.customer_id)
+    ).one()
+    try:
+        zone = ZoneInfo(row.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("Europe/Amsterdam")
+    return zone, language.of_customer(row.customer_language, row.language)
+
+
+def _send(session: Session, conversation: Conversation, body: str, now: dt.datetime) -> Message:
+    """Stored and queued like an agent's reply, but by nobody and without answering."""
+    message = Message(
+        shop_id=conversation.shop_id, conversation_id=conversation.id, direction="out",
+        channel=conversation.channel, author_agent_id=None, text=body, html=text.text_to_html(body),
+        delivery_state="queued", flags=FLAG, created_at=now,
+        # As for a reply: our id, known before it goes out, so an answer to it threads back here.
+        external_id=f"<{secrets.token_hex(16)}@{conversation.channel}.balie>",
+    )
+    session.add(message)
+    session.flush()
+    conversation.message_count = Conversation.message_count + 1
+    outbox_service.enqueue(session, message)
+    session.flush()
+    publish_on_commit(session, Event("message.created", conversation.shop_id,
+                                     {"conversation_id": conversation.id, "message_id": message.id,
+                                      "direction": "out"}))
+    return message

@@ -1,5 +1,5 @@
 """What agents change from a conversation: reply or note, status, assignee, priority,
-tags, snooze, follow-ups, and merging the customer with another.
+tags, snooze, follow-ups, merging the customer with another, and (admins) blocking them.
 
 Each action works as a plain form post (answered with a redirect back, or with the page
 and the agent's draft when it failed) and as the page script's fetch call (answered with
@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from balie.channels.chat import service as chat_service
 from balie.conversations import service as conversation_service
 from balie.conversations.service import Changes
+from balie.customers import blocking
 from balie.customers import service as customer_service
-from balie.errors import BalieError, Invalid, NotFound
+from balie.errors import BalieError, Forbidden, Invalid, NotFound
 from balie.follow_ups import service as follow_up_service
 from balie.inputs import parse_id
 from balie.ui import pages
@@ -28,7 +29,7 @@ from balie.ui.auth import CheckedAgent, Signed
 from balie.ui.i18n import SHOP_ZONE
 from balie.ui.inbox import conversation_page
 from balie.ui.listing import ListQuery
-from balie.ui.routing import UiRoute, explain, is_async
+from balie.ui.routing import N_, UiRoute, explain, is_async
 from balie.web.deps import DB
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
@@ -207,3 +208,57 @@ def cancel_follow_up(request: Request, conversation_id: int, follow_up_id: int, 
         return _failed(request, db, signed, conversation_id, error)
     db.commit()
     return _done(request, conversation_id, "cancelled")
+
+
+BLOCK_MESSAGES = {
+    "invalid_mode": N_("Choose mute or block."),
+    "invalid_reason": N_("The reason is one line of at most 500 characters."),
+    "invalid_text": N_("The reason is one line of at most 500 characters."),
+    "not_blocked": N_("This customer is not blocked or muted (any more)."),
+}
+
+
+def _block_failed(request: Request, db: Session, signed: Signed, conversation_id: int,
+                  error: BalieError) -> Response:
+    message = BLOCK_MESSAGES.get(error.code)
+    if message is not None:
+        error = type(error)(pages.language(request).gettext(message), code=error.code)
+    return _failed(request, db, signed, conversation_id, error)
+
+
+@router.post("/inbox/c/{conversation_id}/block")
+def block_customer(
+    request: Request,
+    conversation_id: int,
+    db: DB,
+    signed: CheckedAgent,
+    mode: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Blocks or mutes this conversation's customer (admins; audited by the service)."""
+    actor = signed.actor
+    conversation = conversation_service.get(db, actor, conversation_id)  # another shop's: 404
+    try:
+        if not actor.is_admin:
+            raise Forbidden("only a shop admin can block or mute a customer", code="admin_only")
+        blocking.block(db, shop_id=actor.shop_id, customer_id=conversation.customer_id, mode=mode,
+                       actor_agent_id=actor.agent_id, reason=reason)
+    except BalieError as error:
+        return _block_failed(request, db, signed, conversation_id, error)
+    db.commit()
+    return _done(request, conversation_id, "blocked" if mode == "blocked" else "muted")
+
+
+@router.post("/inbox/c/{conversation_id}/unblock")
+def unblock_customer(request: Request, conversation_id: int, db: DB, signed: CheckedAgent) -> Response:
+    actor = signed.actor
+    conversation = conversation_service.get(db, actor, conversation_id)
+    try:
+        if not actor.is_admin:
+            raise Forbidden("only a shop admin can block or mute a customer", code="admin_only")
+        blocking.unblock(db, shop_id=actor.shop_id, customer_id=conversation.customer_id,
+                         actor_agent_id=actor.agent_id)
+    except BalieError as error:
+        return _block_failed(request, db, signed, conversation_id, error)
+    db.commit()
+    return _done(request, conversation_id, "unblocked")

@@ -19,7 +19,7 @@ from balie.ui.thread import canned_replies, conversation_context
 from balie.web.deps import DB
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
-NOTICES = ("sent", "noted", "saved", "merged", "scheduled", "cancelled")
+NOTICES = ("sent", "noted", "saved", "merged", "scheduled", "cancelled", "blocked", "muted", "unblocked")
 
 
 def chrome(db: Session, signed: Signed) -> dict[str, Any]:

@@ -42,11 +42,14 @@ CHANNEL_LABELS = {
     "api": N_("API"), "email": N_("E-mail"), "chat": N_("Chat"), "phone": N_("Phone"),
     "form": N_("Web form"), "social": N_("Social"), "whatsapp": N_("WhatsApp"),
 }
-# Markers on received messages (see balie.channels.email.inbound).
+# Markers on messages (balie.channels.email.inbound, compliments/service.py, sla/acknowledging.py).
 FLAG_LABELS = {
     "auto_reply": N_("Auto-reply"), "bounce": N_("Delivery report"), "held": N_("Held: too many mails"),
     "unparsable": N_("Unreadable"), "truncated": N_("Shortened"),
+    "compliment": N_("Compliment"), "acknowledgement": N_("Automatic acknowledgement"),
 }
+# The inbox's compliments filter: the tag compliments/service.py puts on praise and thanks.
+COMPLIMENT_TAG = "compliment"
 SORT_LABELS = {"waiting": N_("Longest waiting"), "recent": N_("Most recent"), "sla": N_("SLA")}
 # The SLA badge of a row (met and "no promise" show none), and what its title says.
 SLA_LABELS = {"on_track": N_("On track"), "due_soon": N_("Due soon"), "breached": N_("Breached"),
@@ -197,4 +200,5 @@ def list_context(session: Session, actor: Actor, query: ListQuery, language: Lan
         "status_labels": STATUS_LABELS,
         "list_partial_url": "/ui/partials/list" + query.query_string(),
         "list_status": query.filters().status,
+        "compliment_tag": COMPLIMENT_TAG,
     }

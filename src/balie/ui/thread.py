@@ -18,6 +18,7 @@ from balie.conversations import present
 from balie.conversations import service as conversation_service
 from balie.conversations.models import PRIORITIES, Conversation, Message
 from balie.customers import service as customer_service
+from balie.customers.models import Customer
 from balie.follow_ups import service as follow_up_service
 from balie.shops import service as shop_service
 from balie.ui import i18n
@@ -104,11 +105,23 @@ def callback_entries(session: Session, shop_id: int, customer_id: int) -> list[d
     return entries
 
 
+def block_context(customer: Customer, agents: dict[int, Agent]) -> dict[str, Any] | None:
+    """A blocked or muted customer: the mode, since when, by whom (an agent of the shop, someone
+    who no longer works here, or a rule), why."""
+    if not customer.block_state:
+        return None
+    by = agents.get(customer.blocked_by_id) if customer.blocked_by_id is not None else None
+    return {"mode": customer.block_state, "since": customer.blocked_at, "by": by.name if by else "",
+            "by_former": by is None and customer.blocked_by_id is not None, "reason": customer.block_reason}
+
+
 def customer_context(session: Session, actor: Actor, conversation: Conversation,
-                     suffix: str) -> dict[str, Any]:
+                     suffix: str, agents: dict[int, Agent]) -> dict[str, Any]:
     customer = customer_service.get(session, shop_id=actor.shop_id, customer_id=conversation.customer_id)
     identities = customer_service.identities(session, shop_id=actor.shop_id, customer_id=customer.id)
     return {
+        "block": block_context(customer, agents),
+        "can_block": actor.is_admin,
         "id": customer.id,
         "name": customer_service.display_name(customer, identities),
         "has_name": bool(customer.name),
@@ -141,7 +154,7 @@ def conversation_context(session: Session, actor: Actor, conversation_id: int,
     """Everything the conversation column and the customer panel need (the composer aside)."""
     conversation = conversation_service.get(session, actor, conversation_id)
     agents = present.agents_by_id(session, actor.shop_id)
-    customer = customer_context(session, actor, conversation, suffix)
+    customer = customer_context(session, actor, conversation, suffix, agents)
     messages = conversation_service.messages(session, actor, conversation.id)
     files = conversation_service.attachments(session, actor, [message.id for message in messages])
     assignee = agents.get(conversation.assignee_id) if conversation.assignee_id else None

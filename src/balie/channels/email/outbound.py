@@ -55,6 +55,8 @@ class Draft:
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)  # oldest first
     files: list[File] = field(default_factory=list)
+    # Balie wrote it, not a person (the automatic acknowledgement).
+    automatic: bool = False
 
 
 def sendable_address(value: str) -> str | None:
@@ -186,7 +188,10 @@ def compose(draft: Draft) -> EmailMessage:
     if references:
         message.set_raw("References", "\r\n ".join(references))
     message["X-Balie-Delivery"] = one_line(draft.delivery_id, 100)
-    # No Auto-Submitted: a person wrote this, so out-of-office replies may answer it.
+    if draft.automatic:
+        # RFC 3834: the customer's out-of-office must not answer an automatic answer (no ping-pong).
+        message["Auto-Submitted"] = "auto-replied"
+    # Otherwise no Auto-Submitted: a person wrote this, so out-of-office replies may answer it.
 
     message.set_content(text_body(draft.text, draft.signature), cte="quoted-printable")
     message.add_alternative(html_body(draft.text, draft.signature), subtype="html", cte="quoted-printable")

@@ -25,6 +25,7 @@ from balie.storage import FileStore
 
 DEFAULT_PORTS = {"tls": 465, "starttls": 587, "none": 25}
 QUIET_FLAGS = {"auto_reply", "bounce"}
+AUTOMATIC_FLAG = "acknowledgement"  # sla/acknowledging.py (a channel does not import the SLA)
 RAW_HEAD_BYTES = 64 * 1024  # a From header is near the top; never read a whole 25 MB mail for it
 
 
@@ -81,6 +82,7 @@ def prepare(session: Session, delivery: Delivery, *, store: FileStore, default_r
         # What the customer saw: their own messages and what we did send them.
         references=[m.message_id for m in earlier if m.message_id and (m.direction == "in" or m.sent)],
         files=_files(session, delivery, store),
+        automatic=AUTOMATIC_FLAG in delivery.message.flags.split(),
     )
     return Outgoing(relay=relay, sender=support_address, recipient=recipient,
                     data=outbound.wire_bytes(outbound.compose(draft)))

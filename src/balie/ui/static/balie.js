@@ -131,10 +131,12 @@
       var data = {};
       try { data = JSON.parse(event.data || "{}"); } catch (error) { data = {}; }
       var id = openId();
-      var mine = id && (String(data.conversation_id) === id || event.type === "customer.merged");
+      var mine = id && (String(data.conversation_id) === id || event.type === "customer.merged" ||
+        event.type === "customer.updated");
       scheduleRefresh(true, Boolean(mine));
     }
-    ["message.created", "conversation.updated", "customer.merged", "message.delivery"].forEach(function (type) {
+    ["message.created", "conversation.updated", "customer.merged", "customer.updated",
+     "message.delivery"].forEach(function (type) {
       source.addEventListener(type, handle);
     });
     source.addEventListener("ready", function () {

@@ -15,6 +15,7 @@ from balie.agents import service as agent_service
 from balie.agents.models import Agent, Membership
 from balie.agents.service import Actor
 from balie.audit import service as audit_service
+from balie.automation import queue as automation
 from balie.conversations.models import (
     CHANNELS,
     PRIORITIES,
@@ -258,6 +259,9 @@ def update(session: Session, actor: Actor, conversation_id: int, changes: Change
             Event("conversation.updated", actor.shop_id,
                   {"conversation_id": conversation.id, "changed": sorted(changed)}),
         )
+        # The rules for conversation_updated run after this commits, in a worker.
+        automation.enqueue(session, shop_id=actor.shop_id, conversation_id=conversation.id,
+                           trigger="conversation_updated", changed=sorted(changed))
     session.flush()
     return conversation
 
@@ -356,6 +360,8 @@ def _add_agent_message(
                 action="conversation.updated", object_type="conversation", object_id=conversation.id,
                 data={"status": [before, status]},
             )
+            automation.enqueue(session, shop_id=actor.shop_id, conversation_id=conversation.id,
+                               trigger="conversation_updated", changed=["status"])
     session.flush()
     publish_on_commit(
         session,

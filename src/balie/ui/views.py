@@ -6,12 +6,23 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from balie.ui import actions, compose, inbox, live, session, settings, settings_invitations, settings_widget
+from balie.ui import (
+    actions,
+    compose,
+    inbox,
+    live,
+    session,
+    settings,
+    settings_invitations,
+    settings_rules,
+    settings_widget,
+)
 from balie.ui.pages import STATIC_DIR, STATIC_PREFIX
 
 
 def install(app: FastAPI) -> None:
     """Mounts the agent UI routes on the app."""
-    for module in (session, inbox, actions, compose, live, settings, settings_widget, settings_invitations):
+    for module in (session, inbox, actions, compose, live, settings, settings_widget, settings_invitations,
+                   settings_rules):
         app.include_router(module.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="ui-static")

@@ -220,12 +220,12 @@ def _round_robin(context: Context, item: dict[str, Any]) -> str:
     if not online:
         raise Skip("no agent is online")
     ids = [agent.id for agent in online]
-    counts = dict(session.execute(
+    counts: dict[int | None, int] = {assignee: count for assignee, count in session.execute(
         select(Conversation.assignee_id, func.count())
         .where(Conversation.shop_id == conversation.shop_id, Conversation.status == "open",
                Conversation.assignee_id.in_(ids))
         .group_by(Conversation.assignee_id)
-    ).tuples().all())
+    )}
     load, chosen = min((counts.get(agent.id, 0), agent.id) for agent in online)
     if load >= capacity:
         raise Skip(f"every online agent already has {capacity} open conversations")

@@ -59,7 +59,10 @@ def _enabled(value: object) -> bool:
 def checked(session: Session, shop_id: int, data: RuleInput) -> dict[str, Any]:
     """The rule's columns from what was sent, or Invalid naming the field (and the condition or
     action) that is wrong. Nothing is guessed or dropped."""
-    trigger = conditions.check_trigger(data.trigger)
+    try:
+        trigger = conditions.check_trigger(data.trigger)
+    except Invalid as error:
+        raise Invalid(f"trigger: {error.detail}", code=error.code) from None
     parsed = conditions.parse_conditions(data.conditions)  # raises with the condition named
     del parsed  # stored as sent (checked): the engine parses again when it runs
     return {

@@ -20,6 +20,7 @@ from balie.canned import service as canned_service
 from balie.shops.models import Shop
 from factories import Tenant, post_message
 
+
 def test_rules_run_in_their_order(client: TestClient, factory: sessionmaker[Session], tenant: Tenant,
                                   frozen_clock: clock.FrozenClock) -> None:
     first = make_rule(client, tenant, name="Hoog", actions=[{"action": "set_priority", "value": "high"}])
@@ -73,7 +74,8 @@ def test_a_failing_rule_is_rolled_back_alone_and_reported(client: TestClient, fa
 def test_a_loop_between_rules_is_stopped_and_logged(client: TestClient, factory: sessionmaker[Session],
                                                     tenant: Tenant) -> None:
     make_rule(client, tenant, name="Zet x", trigger="conversation_updated",
-              conditions=[{"field": "tags", "op": "none", "value": ["x"]}], actions=[{"action": "add_tag", "value": "x"}])
+              conditions=[{"field": "tags", "op": "none", "value": ["x"]}],
+              actions=[{"action": "add_tag", "value": "x"}])
     make_rule(client, tenant, name="Haal x weg", trigger="conversation_updated",
               conditions=[{"field": "tags", "op": "any", "value": ["x"]}],
               actions=[{"action": "remove_tag", "value": "x"}])

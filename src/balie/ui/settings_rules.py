@@ -84,7 +84,7 @@ def _admin(signed: Signed) -> None:
         raise Forbidden("only a shop admin can change its settings", code="admin_only")
 
 
-class FormProblem(Exception):  # noqa: N818 - a form answer, rendered beside its field
+class FormProblem(Exception):
     def __init__(self, field: str, code: str, detail: str = "") -> None:
         super().__init__(detail)
         self.field, self.code, self.detail = field, code, detail
@@ -96,7 +96,7 @@ def _names(db: Session, shop_id: int) -> dict[str, dict[str, int]]:
     """How people name what actions point at, to the ids stored."""
     return {
         "assign_agent": {agent.email: agent.id for agent in agent_service.members(db, shop_id)},
-        "assign_team": {team.name.casefold(): team.id for team in db.scalars(scoped(Team, shop_id))},
+        "assign_team": {team.name: team.id for team in db.scalars(scoped(Team, shop_id))},
         "send_canned": {reply.shortcut: reply.id for reply in canned_service.list_for(db, shop_id)},
     }
 
@@ -109,6 +109,15 @@ def _value_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _named(by_id: dict[str, dict[int, str]], item: dict[str, Any]) -> str:
+    """An action's value as the form shows it: an agent's address, a team's or reply's name."""
+    value = item.get("value")
+    names = by_id.get(item["action"])
+    if names is not None and isinstance(value, int) and value in names:
+        return names[value]
+    return _value_text(value)
+
+
 def _rule_form(db: Session, shop_id: int, rule: Rule | None) -> dict[str, Any]:
     blank_condition = {"field": "", "op": "", "value": ""}
     blank_action = {"action": "", "value": "", "note": ""}
@@ -118,8 +127,7 @@ def _rule_form(db: Session, shop_id: int, rule: Rule | None) -> dict[str, Any]:
     by_id = {action: {ref: name for name, ref in names.items()} for action, names in _names(db, shop_id).items()}
     listed_conditions = [{"field": item.get("field", ""), "op": item.get("op", ""),
                           "value": _value_text(item.get("value"))} for item in rule.conditions]
-    listed_actions = [{"action": item["action"], "note": item.get("note", ""),
-                       "value": by_id.get(item["action"], {}).get(item.get("value"), _value_text(item.get("value")))}
+    listed_actions = [{"action": item["action"], "note": item.get("note", ""), "value": _named(by_id, item)}
                       for item in rule.actions]
     return {"name": rule.name, "trigger": rule.trigger, "hours": _value_text(rule.hours), "enabled": rule.enabled,
             "conditions": listed_conditions + [blank_condition] * max(0, ROWS - len(listed_conditions)),
@@ -147,10 +155,10 @@ def _condition_value(op: str, text: str, field: str) -> Any:
 def _action_value(names: dict[str, dict[str, int]], action: str, text: str, field: str) -> Any:
     text = text.strip()
     if action in names:
-        key = text.casefold() if action == "assign_team" else text.lower()
-        if key not in names[action]:
+        known = {name.casefold(): ref for name, ref in names[action].items()}
+        if text.casefold() not in known:
             raise FormProblem(field, "unknown_name")
-        return names[action][key]
+        return known[text.casefold()]
     if action in ("round_robin", "follow_up"):
         return _number(text, field)
     return text

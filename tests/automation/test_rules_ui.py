@@ -93,7 +93,10 @@ def test_errors_are_shown_beside_their_row_and_nothing_is_saved(client: TestClie
         assert marker in response.text, (fields, response.text[-3000:])
         assert "<script>alert(1)</script>" not in response.text
     assert listed(factory, tenant.shop_id) == []
-    english = client.post("/settings/rules", data=rule_form(csrf, name=""), headers={"Accept-Language": "en"})
+    dutch = client.post("/settings/rules", data=rule_form(csrf, name=""))
+    assert "Geef de regel een naam" in dutch.text
+    client.get("/ui/lang/en")
+    english = client.post("/settings/rules", data=rule_form(csrf, name=""))
     assert "Give the rule a name" in english.text
 
 

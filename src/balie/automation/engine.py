@@ -133,25 +133,24 @@ def _run_rule(session: Session, rule: Rule, conversation: Conversation, facts: c
     run.reason = why[:MAX_REASON]
     if not holds:
         return _log(session, run)
+    if _log(session, run) is None:
+        return None
+    # Logged first (that claims the event for this rule), then the actions in a savepoint of
+    # their own: a failure undoes them all and the log says why.
     try:
         with savepoint(session):
-            session.add(run)
-            session.flush()
             context = Context(session=session, rule=rule, run=run, conversation=conversation, now=now,
                               trigger=trigger)
             run.results = [_perform(context, number, item) for number, item in enumerate(rule.actions, start=1)]
             run.outcome = "fired"
             _announce(context, (*facts.chain, rule.id))
             session.flush()
-    except IntegrityError:
-        return None
     except Exception as error:
         log.exception("automation rule %s failed on conversation %s (%s)", rule.id, conversation.id, event_key)
-        failed = RuleRun(shop_id=rule.shop_id, rule_id=rule.id, rule_name=rule.name, conversation_id=conversation.id,
-                         trigger=trigger, event_key=event_key[:200], outcome="failed",
-                         reason=f"the rule failed and nothing it did was kept: {error.__class__.__name__}: {error}"
-                         [:MAX_REASON], results=[], at=now)
-        return _log(session, failed)
+        session.refresh(run)
+        run.outcome, run.results = "failed", []
+        run.reason = f"the rule failed and nothing it did was kept: {error.__class__.__name__}: {error}"[:MAX_REASON]
+        session.flush()
     return run
 
 

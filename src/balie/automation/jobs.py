@@ -46,7 +46,8 @@ def fire(session: Session, job: DueJob) -> None:
     message_id = payload.get("message_id")
     engine.run(session, trigger, shop_id=job.shop_id, conversation_id=conversation.id, chain=chain, event_key=key,
                message_id=int(message_id) if isinstance(message_id, int) else None)
-    if "status" in payload.get("changed", []) and conversation.status == "pending":
+    became_pending = trigger == "conversation_created" or "status" in payload.get("changed", [])
+    if became_pending and conversation.status == "pending":
         _watch_pending(session, conversation)
 
 

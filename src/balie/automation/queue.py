@@ -9,10 +9,12 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from balie import clock
 from balie.automation import conditions
+from balie.automation.models import Rule
 from balie.callbacks.models import Callback
 from balie.scheduling import service as scheduling_service
 from balie.scheduling.models import DueJob
@@ -48,3 +50,25 @@ def watch_callback(session: Session, callback: Callback) -> None:
             trigger="callback_overdue", due_at=callback.due_at,
             event_key=f"callback_overdue:{callback.id}:{callback.due_at.isoformat()}",
             extra={"callback_id": callback.id, "due": callback.due_at.isoformat()})
+
+
+def has_rules(session: Session, shop_id: int, triggers: Sequence[str]) -> bool:
+    """Whether the shop has an enabled rule for one of `triggers`: one small read, so that an
+    agent's change in a shop without rules queues nothing."""
+    found = session.scalar(select(Rule.id).where(Rule.shop_id == shop_id, Rule.enabled.is_(True),
+                                                 Rule.trigger.in_(triggers)).limit(1))
+    return found is not None
+
+
+def conversation_changed(session: Session, *, shop_id: int, conversation_id: int, changed: Sequence[str]) -> None:
+    """An agent changed the conversation: `conversation_updated` is raised for after the commit."""
+    if has_rules(session, shop_id, ("conversation_updated", "pending_for")):
+        enqueue(session, shop_id=shop_id, conversation_id=conversation_id, trigger="conversation_updated",
+                changed=changed)
+
+
+def conversation_started(session: Session, *, shop_id: int, conversation_id: int) -> None:
+    """An agent started the conversation: `conversation_created` is raised for after the commit."""
+    if has_rules(session, shop_id, ("conversation_created", "pending_for")):
+        enqueue(session, shop_id=shop_id, conversation_id=conversation_id, trigger="conversation_created",
+                event_key=f"conversation_created:{conversation_id}")

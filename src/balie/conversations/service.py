@@ -260,8 +260,8 @@ def update(session: Session, actor: Actor, conversation_id: int, changes: Change
                   {"conversation_id": conversation.id, "changed": sorted(changed)}),
         )
         # The rules for conversation_updated run after this commits, in a worker.
-        automation.enqueue(session, shop_id=actor.shop_id, conversation_id=conversation.id,
-                           trigger="conversation_updated", changed=sorted(changed))
+        automation.conversation_changed(session, shop_id=actor.shop_id, conversation_id=conversation.id,
+                                        changed=sorted(changed))
     session.flush()
     return conversation
 
@@ -360,8 +360,8 @@ def _add_agent_message(
                 action="conversation.updated", object_type="conversation", object_id=conversation.id,
                 data={"status": [before, status]},
             )
-            automation.enqueue(session, shop_id=actor.shop_id, conversation_id=conversation.id,
-                               trigger="conversation_updated", changed=["status"])
+            automation.conversation_changed(session, shop_id=actor.shop_id, conversation_id=conversation.id,
+                                            changed=["status"])
     session.flush()
     publish_on_commit(
         session,

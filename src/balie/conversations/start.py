@@ -76,8 +76,7 @@ def start(session: Session, actor: Actor, request: Start) -> Started:
     )
     message = conversation_service.reply(session, actor, conversation.id, text, status="pending")
     # The rules for conversation_created run after this commits, in a worker.
-    automation.enqueue(session, shop_id=actor.shop_id, conversation_id=conversation.id,
-                       trigger="conversation_created", event_key=f"conversation_created:{conversation.id}")
+    automation.conversation_started(session, shop_id=actor.shop_id, conversation_id=conversation.id)
     return Started(conversation_id=conversation.id, message_id=message.id, customer_id=customer.id)
 
 

@@ -49,6 +49,8 @@ def test_pending_for_fires_once_after_the_hours_without_activity(client: TestCli
                                                                  frozen_clock: clock.FrozenClock) -> None:
     make_rule(client, tenant, name="Herinnering", trigger="pending_for", hours=48, conditions=[],
               actions=[{"action": "set_status", "value": "open"}])
+    make_rule(client, tenant, name="Label", trigger="pending_for", hours=48, conditions=[], actions=TAG)
+    make_rule(client, tenant, name="Later", trigger="pending_for", hours=96, conditions=[], actions=TAG)
     posted = post_message(client, tenant, text="Waar blijft mijn pakket?")
     conversation_id = posted["conversation_id"]
     reply = client.post(f"/api/v1/conversations/{conversation_id}/replies", json={"text": "We zoeken het uit."},
@@ -60,8 +62,9 @@ def test_pending_for_fires_once_after_the_hours_without_activity(client: TestCli
     assert conversation(client, tenant, conversation_id)["status"] == "pending"
     frozen_clock.advance(hours=2)
     work(factory)
-    assert conversation(client, tenant, conversation_id)["status"] == "open"
-    assert [run["trigger"] for run in runs(client, tenant, conversation_id)] == ["pending_for"]
+    shown = conversation(client, tenant, conversation_id)
+    assert shown["status"] == "open" and shown["tags"] == ["gezien"]
+    assert [run["rule_name"] for run in runs(client, tenant, conversation_id)] == ["Herinnering", "Label"]
 
 
 def test_pending_for_does_not_fire_when_the_customer_wrote_meanwhile(client: TestClient,

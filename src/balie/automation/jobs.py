@@ -34,7 +34,7 @@ def fire(session: Session, job: DueJob) -> None:
         # Still pending, and nobody wrote since: the N hours really passed.
         if conversation.status == "pending" and conversation.last_activity_at <= since:
             engine.run(session, trigger, shop_id=job.shop_id, conversation_id=conversation.id, event_key=key,
-                       rule_ids=[int(payload["rule_id"])])
+                       rule_ids=[int(rule_id) for rule_id in payload.get("rule_ids", [])])
         return
     if trigger == "callback_overdue":
         callback = session.scalars(scoped(Callback, job.shop_id).where(Callback.id == payload.get("callback_id"))
@@ -52,14 +52,17 @@ def fire(session: Session, job: DueJob) -> None:
 
 
 def _watch_pending(session: Session, conversation: Conversation) -> None:
-    """One timer per `pending_for` rule: when it comes due the rule runs if the conversation
-    is still pending with no activity since."""
+    """One timer per number of hours the shop's `pending_for` rules wait: when it comes due,
+    those rules run, in their order, if the conversation is still pending with no activity since."""
     now = clock.now().replace(microsecond=0)
     rules = session.scalars(scoped(Rule, conversation.shop_id).where(
-        Rule.trigger == "pending_for", Rule.enabled.is_(True), Rule.hours.is_not(None)))
+        Rule.trigger == "pending_for", Rule.enabled.is_(True), Rule.hours.is_not(None)
+    ).order_by(Rule.position, Rule.id))
+    by_hours: dict[int, list[int]] = {}
     for rule in rules:
+        by_hours.setdefault(rule.hours or 0, []).append(rule.id)
+    for hours, rule_ids in sorted(by_hours.items()):
         engine.enqueue(session, shop_id=conversation.shop_id, conversation_id=conversation.id, trigger="pending_for",
-                       due_at=now + dt.timedelta(hours=rule.hours or 0),
+                       due_at=now + dt.timedelta(hours=hours),
                        event_key=f"pending_for:{conversation.id}:{now.isoformat()}",
-                       extra={"rule_id": rule.id, "since": now.isoformat()})
-
+                       extra={"rule_ids": rule_ids, "since": now.isoformat()})

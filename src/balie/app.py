@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     app.state.worker = worker
     errors.install(app)
 
+    from balie.automation.api import router as automation_router
     from balie.callbacks.api import router as callbacks_router
     from balie.callbacks.widget_api import router as widget_callbacks_router
     from balie.channels.api.api import router as api_channel_router
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.web.stream import router as stream_router
 
     app.include_router(api_channel_router)
+    app.include_router(automation_router)
     app.include_router(callbacks_router)
     app.include_router(widget_callbacks_router)
     app.include_router(callbacks_ui_router)

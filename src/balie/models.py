@@ -2,6 +2,7 @@
 
 from balie.agents.models import Agent, ApiToken, Membership, Team, TeamMember, WebSession
 from balie.audit.models import AuditEvent
+from balie.automation.models import Rule, RuleRun
 from balie.callbacks.models import Callback, CallbackAttempt
 from balie.canned.models import CannedReply
 from balie.channels.chat.models import ChatVisitor, WidgetSettings
@@ -44,6 +45,8 @@ __all__ = [
     "OpeningInterval",
     "OutboxEntry",
     "PageEvent",
+    "Rule",
+    "RuleRun",
     "Shop",
     "SlaPolicy",
     "SlaTarget",

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from balie.automation import jobs as automation_jobs
+from balie.automation import webhooks as automation_webhooks
 from balie.channels.email import polling
 from balie.config import Settings
 from balie.conversations import jobs as conversation_jobs
@@ -28,6 +30,7 @@ POLL_SECONDS = 1.0
 HANDLERS: Mapping[str, scheduling.Handler] = {
     follow_up_jobs.KIND: follow_up_jobs.fire, received.KIND: received.fire,
     sla_jobs.DUE_SOON: sla_jobs.fire_due_soon, sla_jobs.BREACHED: sla_jobs.fire_breached,
+    automation_jobs.KIND: automation_jobs.fire,
 }
 
 
@@ -41,6 +44,7 @@ class Worker:
         self.max_attempts = max_attempts
         self.handlers = dict(HANDLERS if handlers is None else handlers)
         self.mail_poller: polling.Poller | None = None
+        self.webhooks_private = settings.webhook_allow_private if settings is not None else False
         if settings is not None and store is not None and limiter is not None:
             # The lock keeps this worker's own polls from interleaving their SQLite writes.
             self.mail_poller = polling.Poller(factory, store, limiter, settings, ingest_lock or threading.Lock())
@@ -59,6 +63,8 @@ class Worker:
         """One pass over everything that is due; returns how much work was done."""
         done = len(dispatcher.dispatch_once(self.factory, max_attempts=self.max_attempts))
         done += len(scheduling.run_due(self.factory, self.handlers))
+        if automation_jobs.KIND in self.handlers:  # a worker that runs the rules also calls their webhooks
+            done += automation_webhooks.deliver_due(self.factory, allow_private=self.webhooks_private)
         done += conversation_jobs.wake_snoozed(self.factory)
         if self.mail_poller is not None:
             done += len(polling.poll_due(self.mail_poller))

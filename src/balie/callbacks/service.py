@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from balie import clock, cursors
 from balie.agents.service import Actor
 from balie.audit import service as audit_service
+from balie.automation import queue as automation_queue
 from balie.callbacks import checks, due, texts
 from balie.callbacks.checks import Window
 from balie.callbacks.models import CALLBACK_STATUSES, OUTCOMES, Callback, CallbackAttempt
@@ -147,6 +148,7 @@ def create(
     )
     session.add(callback)
     session.flush()
+    automation_queue.watch_callback(session, callback)
     audit_service.record(
         session, shop_id=shop_id, actor_agent_id=actor.agent_id if actor else None, action="callback.created",
         object_type="callback", object_id=callback.id,
@@ -321,6 +323,7 @@ def record_attempt(session: Session, actor: Actor, callback_id: int, outcome: st
     told: int | None = None
     if outcome == "no_answer" and callback.attempts < rules.attempts:
         callback.due_at = due.asap(session, actor.shop_id, now, RETRY_MINUTES)
+        automation_queue.watch_callback(session, callback)
         summary = texts.text(code, "no_answer", phone=callback.phone, attempts=callback.attempts,
                              max=rules.attempts, when=texts.when(code, callback.due_at, zone))
     elif outcome == "no_answer":

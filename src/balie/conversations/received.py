@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from balie.automation import engine as automation
@@ -57,5 +57,11 @@ def fire(session: Session, job: DueJob) -> None:
         return
     sla.on_customer_message(session, conversation, message)
     acknowledging.maybe_acknowledge(session, conversation, message)
+    first = session.scalar(select(func.min(Message.id)).where(Message.shop_id == conversation.shop_id,
+                                                             Message.conversation_id == conversation.id))
+    if first == message.id:  # the message that started the conversation
+        automation.run(session, "conversation_created", shop_id=conversation.shop_id,
+                       conversation_id=conversation.id, message_id=message.id,
+                       event_key=f"conversation_created:{conversation.id}")
     automation.run(session, "message_received", shop_id=conversation.shop_id, conversation_id=conversation.id,
                    message_id=message.id)

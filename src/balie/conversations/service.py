@@ -15,6 +15,7 @@ from balie.agents import service as agent_service
 from balie.agents.models import Agent, Membership
 from balie.agents.service import Actor
 from balie.audit import service as audit_service
+from balie.automation import queue as automation
 from balie.conversations.models import (
     CHANNELS,
     PRIORITIES,
@@ -272,6 +273,9 @@ def update(session: Session, actor: Actor, conversation_id: int, changes: Change
             Event("conversation.updated", actor.shop_id,
                   {"conversation_id": conversation.id, "changed": sorted(changed)}),
         )
+        # The rules for conversation_updated run after this commits, in a worker.
+        automation.conversation_changed(session, shop_id=actor.shop_id, conversation_id=conversation.id,
+                                        changed=sorted(changed))
     session.flush()
     return conversation
 
@@ -372,6 +376,8 @@ def _add_agent_message(
                 action="conversation.updated", object_type="conversation", object_id=conversation.id,
                 data={"status": [before, status]},
             )
+            automation.conversation_changed(session, shop_id=actor.shop_id, conversation_id=conversation.id,
+                                            changed=["status"])
     session.flush()
     publish_on_commit(
         session,

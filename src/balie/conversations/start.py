@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from balie import clock
 from balie.agents.service import Actor
 from balie.audit import service as audit_service
+from balie.automation import queue as automation
 from balie.channels.email import outbound
 from balie.channels.email.models import Mailbox
 from balie.channels.email.service import normalise_address
@@ -74,6 +75,8 @@ def start(session: Session, actor: Actor, request: Start) -> Started:
         data={"channel": "email", "to": ref.value, "from": mailbox.address},
     )
     message = conversation_service.reply(session, actor, conversation.id, text, status="pending")
+    # The rules for conversation_created run after this commits, in a worker.
+    automation.conversation_started(session, shop_id=actor.shop_id, conversation_id=conversation.id)
     return Started(conversation_id=conversation.id, message_id=message.id, customer_id=customer.id)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from balie import clock
 from balie.agents.models import Agent
 from balie.agents.service import Actor
+from balie.automation import rules as automation_rules
 from balie.callbacks import service as callback_service
 from balie.canned import service as canned_service
 from balie.conversations import present
@@ -35,6 +36,8 @@ CALLBACK_LABELS = {
     "cancelled": N_("Call-back cancelled"),
 }
 TRY_LABELS = {"reached": N_("Reached"), "no_answer": N_("No answer"), "wrong_number": N_("Wrong number")}
+RULE_OUTCOME_LABELS = {"fired": N_("Rule applied"), "skipped": N_("Rule not applied"), "failed": N_("Rule failed")}
+RULE_RUNS_SHOWN = 20
 # Statuses an agent picks directly; snoozing goes through its own control (it needs a time).
 PICKABLE_STATUSES = ("open", "pending", "resolved", "closed")
 
@@ -195,4 +198,6 @@ def conversation_context(session: Session, actor: Actor, conversation_id: int,
         "snooze_min": i18n.local_input(clock.now()),
         "follow_ups": [{"id": item.id, "due_at": item.due_at, "note": item.note, "agent_name": item.agent_name}
                        for item in follow_ups],
+        "rule_runs": automation_rules.runs_of(session, actor.shop_id, conversation.id, limit=RULE_RUNS_SHOWN),
+        "rule_outcome_labels": RULE_OUTCOME_LABELS,
     }

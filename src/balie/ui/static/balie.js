@@ -139,6 +139,12 @@
      "message.delivery"].forEach(function (type) {
       source.addEventListener(type, handle);
     });
+    // An automation rule's "notify agents": its text, as plain text, with the rule's name.
+    source.addEventListener("automation.notify", function (event) {
+      var data = {};
+      try { data = JSON.parse(event.data || "{}"); } catch (error) { data = {}; }
+      if (data.text) { toast((data.rule ? data.rule + ": " : "") + data.text + " (#" + data.conversation_id + ")"); }
+    });
     source.addEventListener("ready", function () {
       if (status) { status.hidden = true; }
       // Back after a break: catch up on whatever happened meanwhile.

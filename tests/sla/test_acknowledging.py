@@ -5,6 +5,7 @@ automatic mail, blocked customers or a channel that has it off; and it is no ans
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
@@ -188,12 +189,10 @@ def test_switching_is_audited_and_checked(factory: sessionmaker[Session], tenant
         assert acknowledgement_settings.for_shop(session, tenant.shop_id)["chat"] is True
 
 
-def test_two_workers_on_one_conversation_send_one(client: TestClient, tenant: Tenant, factory: sessionmaker[Session],
-                                                  database_url: str) -> None:
-    """PostgreSQL: the second worker waits for the first one's lock, then sees its acknowledgement."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer at a time")
-    import threading
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has one writer at a time
+def test_two_workers_on_one_conversation_send_one(client: TestClient, tenant: Tenant,
+                                                  factory: sessionmaker[Session]) -> None:
+    """The second worker waits for the first one's lock, then sees its acknowledgement."""
 
     turn_on(factory, tenant)
     first = post_message(client, tenant, text="Waar blijft mijn pakket?")

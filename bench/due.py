@@ -1,8 +1,9 @@
-"""Due work: 100,000 open conversations with a follow-up each in PostgreSQL; one `balie worker`.
+"""Due work: 100,000 open conversations with a follow-up each in PostgreSQL; two `balie worker`
+processes (the issue's deployment for due work; one could not keep up, docs/benchmarks.md).
 
 Two phases on one database:
-1. Idle: nothing is due yet (the follow-ups fall due days from now); the worker's CPU over
-   the phase is what the idle scheduler costs.
+1. Idle: nothing is due yet (the follow-ups fall due days from now); the workers' CPU over
+   the phase is what the idle scheduler costs (the sum over the workers).
 2. Under load: `balie serve --no-worker` ingests 200 messages/s (open loop, bench/client.py)
    while a batch of the follow-ups falls due, spread over the window. Each one's lateness is
    `done_at - due_at` as the worker wrote it; afterwards every conversation of the batch must
@@ -67,14 +68,14 @@ def bring_forward(db: Database, ids: list[int], start: dt.datetime, window_s: fl
                      (ids, moments))
 
 
-def cpu_pct(pid: int, seconds: float) -> float:
-    before, t0 = process_cpu_seconds(pid), time.perf_counter()
+def cpu_pct(pids: list[int], seconds: float) -> float:
+    before, t0 = sum(process_cpu_seconds(pid) for pid in pids), time.perf_counter()
     time.sleep(seconds)  # a measuring window, not a wait for something to happen
-    return round(100 * (process_cpu_seconds(pid) - before) / (time.perf_counter() - t0), 2)
+    return round(100 * (sum(process_cpu_seconds(pid) for pid in pids) - before) / (time.perf_counter() - t0), 2)
 
 
 def run_one(*, conversations: int = CONVERSATIONS, batch: int = 2000, idle_s: float = 20.0,
-            window_s: float = 20.0, rate: float = 200.0) -> dict[str, Any]:
+            window_s: float = 20.0, rate: float = 200.0, workers: int = 2) -> dict[str, Any]:
     print(f"[due] seeding {conversations:,} open conversations with a follow-up each ...", flush=True)
     with Database("postgresql") as db:
         db.migrate()
@@ -85,18 +86,20 @@ def run_one(*, conversations: int = CONVERSATIONS, batch: int = 2000, idle_s: fl
         batch_start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=idle_s + 20)
         bring_forward(db, batch_ids, batch_start, window_s)
         log = (db.tmp / "worker.log").open("wb")
-        worker = subprocess.Popen([*BALIE, "worker"], env=db.env(), stdout=log, stderr=subprocess.STDOUT)
+        pool = [subprocess.Popen([*BALIE, "worker"], env=db.env(), stdout=log, stderr=subprocess.STDOUT)
+                for _ in range(workers)]
+        pids = [worker.pid for worker in pool]
         try:
             time.sleep(3.0)  # start-up (imports, first pass), not part of the idle figure
-            print(f"[due] idle scheduler for {idle_s:g} s ...", flush=True)
-            idle = cpu_pct(worker.pid, idle_s)
+            print(f"[due] idle scheduler ({workers} workers) for {idle_s:g} s ...", flush=True)
+            idle = cpu_pct(pids, idle_s)
             with Server(db) as server:
                 server.start()
                 wait = (batch_start - dt.datetime.now(dt.UTC)).total_seconds() - 5
                 time.sleep(max(0.0, wait))  # until 5 s before the batch falls due
                 print(f"[due] {rate:g} msgs/s for {window_s + 10:g} s while {batch} follow-ups fall due ...",
                       flush=True)
-                worker_cpu0 = process_cpu_seconds(worker.pid)
+                worker_cpu0 = sum(process_cpu_seconds(pid) for pid in pids)
                 client = run_client(
                     {"mode": "ingest", "host": server.host, "port": server.port, "token": tenant.token,
                      "concurrency": 8, "warmup": 5, "duration": window_s + 5, "rate": rate,
@@ -104,7 +107,8 @@ def run_one(*, conversations: int = CONVERSATIONS, batch: int = 2000, idle_s: fl
                      "server_pid": server.pid},
                     timeout=window_s + 120,
                 )
-                worker_cpu = round(100 * (process_cpu_seconds(worker.pid) - worker_cpu0) / (window_s + 10), 1)
+                worker_cpu = round(100 * (sum(process_cpu_seconds(pid) for pid in pids) - worker_cpu0)
+                                   / (window_s + 10), 1)
             deadline = time.perf_counter() + 30
             while time.perf_counter() < deadline:  # the drain: bounded
                 with _pg(db) as conn:
@@ -114,9 +118,14 @@ def run_one(*, conversations: int = CONVERSATIONS, batch: int = 2000, idle_s: fl
                     break
                 time.sleep(0.5)
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+            for worker in pool:
+                worker.terminate()
+            for worker in pool:
+                worker.wait(timeout=30)
             log.close()
+        # What the workers warned about (a job retried, a deadlock): counted, the first few kept.
+        warned = [line for line in (db.tmp / "worker.log").read_text(errors="replace").splitlines()
+                  if " WARNING " in line or " ERROR " in line or "failed" in line]
         with _pg(db) as conn:
             rows = conn.execute("select extract(epoch from done_at - due_at) from due_job "
                                 "where kind = 'follow_up' and state = 'done' and ref_id = any(%s)",
@@ -133,12 +142,13 @@ def run_one(*, conversations: int = CONVERSATIONS, batch: int = 2000, idle_s: fl
     late = sorted(float(r[0]) for r in rows)
     summary = summarise_ms(late)
     result = {
-        "scenario": "due", "database": "postgresql", "conversations": seeded["conversations"],
+        "scenario": "due", "database": "postgresql", "conversations": seeded["conversations"], "workers": workers,
         "batch": batch, "done": len(late), "states": states, "seed_s": seeded["seed_s"],
         "notes": notes[0], "conversations_with_note": notes[1],
         "late_p50_s": round(summary.get("p50_ms", 0) / 1000, 3) if late else None,
         "late_p99_s": round(summary.get("p99_ms", 0) / 1000, 3) if late else None,
         "late_max_s": round(late[-1], 3) if late else None,
+        "worker_warnings": len(warned), "worker_warnings_first": warned[:3],
         "received_done": len(received),
         "received_late_p99_s": round(summarise_ms(received).get("p99_ms", 0) / 1000, 3) if received else None,
         "received_late_max_s": round(received[-1], 3) if received else None,
@@ -172,11 +182,12 @@ def table(rows: list[dict[str, Any]]) -> str:
             lines.append(f"  FAILED: {row['error'][:300]}")
             continue
         lines.append(
-            f"  {row['conversations']:,} conversations, batch {row['batch']}: done {row['done']}, "
+            f"  {row['conversations']:,} conversations, {row.get('workers', 1)} workers, batch {row['batch']}: "
+            f"done {row['done']}, "
             f"notes {row['notes']} on {row['conversations_with_note']} conversations; late p50 {row['late_p50_s']} s, "
             f"p99 {row['late_p99_s']} s, max {row['late_max_s']} s; message.received jobs done "
             f"{row.get('received_done', 0)} (late p99 {row.get('received_late_p99_s')} s, max "
-            f"{row.get('received_late_max_s')} s); idle worker {row['idle_worker_cpu_pct']} %, "
+            f"{row.get('received_late_max_s')} s); idle workers {row['idle_worker_cpu_pct']} %, "
             f"under load {row['worker_cpu_pct_under_load']} %; ingest {row['ingest_msgs_per_s']:.0f} msgs/s "
             f"(p99 {row['ingest_p99_ms']} ms, {row['ingest_errors']} errors); states {row['states']}; "
             f"target met: {'yes' if row['target_met'] else 'NO'}")

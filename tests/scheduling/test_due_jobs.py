@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock
@@ -269,7 +270,7 @@ def test_a_job_being_run_is_skipped_by_other_workers(
             meanwhile.extend(runner.run_due(factory, {KIND: ping}))
         ping(session, due)
 
-    outcomes = runner.run_due(factory, {KIND: slow})
+    outcomes = runner.run_due(factory, {KIND: slow}, per_transaction=1)
 
     assert [outcome.job_id for outcome in meanwhile] == [second]
     assert [outcome.job_id for outcome in outcomes] == [first]
@@ -304,3 +305,71 @@ def test_two_requests_racing_to_schedule_the_same_job_make_one(
     assert results == [(first.id, False)]
     with factory() as session:
         assert len(session.scalars(select(DueJob)).all()) == 1
+
+
+def test_ensure_is_schedule_in_one_statement(factory: sessionmaker[Session], tenant: Tenant,
+                                             frozen_clock: clock.FrozenClock) -> None:
+    due = clock.now() + dt.timedelta(minutes=5)
+
+    def ensure(payload: dict[str, object]) -> list[tuple[str, dict[str, object]]]:
+        with factory() as session, session.begin():
+            scheduling_service.ensure(session, shop_id=tenant.shop_id, kind=KIND, ref_id=7, due_at=due,
+                                      payload=payload)
+        with factory() as session:
+            return [(row.state, row.payload) for row in session.scalars(select(DueJob).where(DueJob.kind == KIND))]
+
+    assert ensure({"n": 1}) == [("pending", {"n": 1})]
+    assert ensure({"n": 2}) == [("pending", {"n": 1})]  # the same moment twice is one job, the first
+    with factory() as session, session.begin():
+        [row] = session.scalars(select(DueJob).where(DueJob.kind == KIND)).all()
+        scheduling_service.cancel(session, shop_id=tenant.shop_id, kind=KIND, job_id=row.id)
+    assert ensure({"n": 3}) == [("pending", {"n": 3})]  # a cancelled one is put back
+    frozen_clock.advance(minutes=6)
+    runner.run_due(factory, {KIND: ping})
+    assert ensure({"n": 4}) == [("done", {"n": 3})]  # one that ran stays done
+    with pytest.raises(ValueError, match="naive"):
+        ensure_naive = due.replace(tzinfo=None)
+        with factory() as session:
+            scheduling_service.ensure(session, shop_id=tenant.shop_id, kind=KIND, ref_id=7, due_at=ensure_naive)
+
+
+def test_a_failing_job_in_a_batch_leaves_the_others_done(factory: sessionmaker[Session], tenant: Tenant,
+                                                         frozen_clock: clock.FrozenClock) -> None:
+    """Jobs run together in one transaction, each in its own savepoint: one that raises is put
+    back for later, its writes undone, and those before and after it still count."""
+    ids = [schedule(factory, tenant, frozen_clock.current + dt.timedelta(microseconds=n), ref_id=n) for n in range(3)]
+    frozen_clock.advance(seconds=1)
+
+    def second_fails(session: Session, due: DueJob) -> None:
+        ping(session, due)
+        if due.id == ids[1]:
+            raise RuntimeError("carrier API down")
+
+    outcomes = runner.run_due(factory, {KIND: second_fails})
+    assert [(outcome.job_id, outcome.state) for outcome in outcomes] == [
+        (ids[0], "done"), (ids[1], "pending"), (ids[2], "done")]
+    assert sorted(pings(factory)) == [ids[0], ids[2]]
+    assert job(factory, ids[1]).attempts == 1 and job(factory, ids[1]).last_error == "RuntimeError: carrier API down"
+
+
+def test_a_deadlock_victim_goes_again_on_the_next_pass(factory: sessionmaker[Session], tenant: Tenant,
+                                                       frozen_clock: clock.FrozenClock) -> None:
+    """PostgreSQL stops one of two workers whose batches wrote the same rows in opposite orders
+    (SQLSTATE 40P01): no backoff, the job is simply tried again."""
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    job_id = schedule(factory, tenant, frozen_clock.current)
+    frozen_clock.advance(seconds=1)
+    calls: list[int] = []
+
+    def unlucky_once(session: Session, due: DueJob) -> None:
+        calls.append(due.id)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE conversation ...", {}, Deadlock("deadlock detected"))
+        ping(session, due)
+
+    # Put back due at once, so the same pass takes it again (a failure of its own would wait ~10 s).
+    assert [outcome.state for outcome in runner.run_due(factory, {KIND: unlucky_once})] == ["pending", "done"]
+    assert calls == [job_id, job_id] and pings(factory) == [job_id] and job(factory, job_id).attempts == 2

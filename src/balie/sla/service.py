@@ -161,8 +161,8 @@ def _sync_jobs(session: Session, conversation: Conversation, found: dict[str, Ti
             continue
         for job_kind, moment in ((DUE_SOON, timer.warn_at), (BREACHED, timer.due_at)):
             if moment is not None and moment > started:
-                scheduling_service.schedule(session, shop_id=conversation.shop_id, kind=job_kind,
-                                            ref_id=conversation.id, due_at=moment, payload={"kind": kind})
+                scheduling_service.ensure(session, shop_id=conversation.shop_id, kind=job_kind,
+                                          ref_id=conversation.id, due_at=moment, payload={"kind": kind})
 
 
 def _changed(session: Session, conversation: Conversation) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from balie import clock
 from balie.automation import jobs as automation_jobs
 from balie.automation import webhooks as automation_webhooks
 from balie.channels.email import polling
@@ -21,11 +23,13 @@ from balie.follow_ups import jobs as follow_up_jobs
 from balie.outbox import dispatcher
 from balie.ratelimit import Limiter
 from balie.scheduling import runner as scheduling
+from balie.scheduling import service as scheduling_service
 from balie.sla import jobs as sla_jobs
 from balie.storage import FileStore
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+PURGE_SECONDS = 60.0  # how often finished due jobs past their retention are deleted
 # What runs a due job of each kind (balie.scheduling); a kind missing here is left pending.
 HANDLERS: Mapping[str, scheduling.Handler] = {
     follow_up_jobs.KIND: follow_up_jobs.fire, received.KIND: received.fire,
@@ -48,6 +52,7 @@ class Worker:
         if settings is not None and store is not None and limiter is not None:
             # The lock keeps this worker's own polls from interleaving their SQLite writes.
             self.mail_poller = polling.Poller(factory, store, limiter, settings, ingest_lock or threading.Lock())
+        self._purged_at: float | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -68,7 +73,18 @@ class Worker:
         done += conversation_jobs.wake_snoozed(self.factory)
         if self.mail_poller is not None:
             done += len(polling.poll_due(self.mail_poller))
+        self._purge()
         return done
+
+    def _purge(self) -> None:
+        """Now and then, finished due jobs past their retention go (not counted as work done)."""
+        if self._purged_at is not None and time.monotonic() - self._purged_at < PURGE_SECONDS:
+            return
+        self._purged_at = time.monotonic()
+        with self.factory() as session:
+            gone = scheduling_service.purge_finished(session, now=clock.now())
+        if gone:
+            log.info("deleted %s finished due jobs past their retention", gone)
 
     def run_forever(self) -> None:
         while not self._stop.is_set():

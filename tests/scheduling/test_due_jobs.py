@@ -373,3 +373,37 @@ def test_a_deadlock_victim_goes_again_on_the_next_pass(factory: sessionmaker[Ses
     # Put back due at once, so the same pass takes it again (a failure of its own would wait ~10 s).
     assert [outcome.state for outcome in runner.run_due(factory, {KIND: unlucky_once})] == ["pending", "done"]
     assert calls == [job_id, job_id] and pings(factory) == [job_id] and job(factory, job_id).attempts == 2
+
+
+def test_finished_jobs_go_after_their_retention_but_follow_ups_and_failures_stay(
+    app: FastAPI, factory: sessionmaker[Session], tenant: Tenant, frozen_clock: clock.FrozenClock
+) -> None:
+    start = frozen_clock.current
+    done_old = schedule(factory, tenant, start, ref_id=1)
+    cancelled_old = schedule(factory, tenant, start, ref_id=2)
+    failed_old = schedule(factory, tenant, start, ref_id=3)
+    follow_up_old = schedule(factory, tenant, start, ref_id=4, kind="follow_up", note="x")
+    frozen_clock.advance(seconds=1)
+    with factory() as session, session.begin():
+        scheduling_service.cancel(session, shop_id=tenant.shop_id, kind=KIND, job_id=cancelled_old)
+
+    def third_fails(session: Session, due: DueJob) -> None:
+        if due.id == failed_old:
+            raise RuntimeError("no")
+        ping(session, due)
+
+    runner.run_due(factory, {KIND: third_fails, "follow_up": ping}, max_attempts=1)
+    frozen_clock.advance(days=13)
+    done_recent = schedule(factory, tenant, frozen_clock.current, ref_id=5)
+    frozen_clock.advance(seconds=1)
+    runner.run_due(factory, {KIND: ping})
+    frozen_clock.advance(days=1)
+    pending_old = schedule(factory, tenant, start, ref_id=6, kind="not_handled_here")
+
+    app.state.worker.run_once()  # the worker's first pass purges
+
+    with factory() as session:
+        left = {row.id: row.state for row in session.scalars(select(DueJob))}
+    assert done_old not in left and cancelled_old not in left
+    assert left[failed_old] == "failed" and left[follow_up_old] == "done"
+    assert left[done_recent] == "done" and left[pending_old] == "pending"

@@ -15,6 +15,7 @@ from fastapi import Depends, Request, Response
 
 from balie.agents import service as agent_service
 from balie.agents.service import Actor
+from balie.errors import Forbidden
 from balie.ui.routing import CsrfRejected, LoginRequired
 from balie.web.deps import DB
 
@@ -31,6 +32,12 @@ class Signed:
     session_id: int
     csrf_token: str
     token: str
+
+
+def require_admin(signed: Signed) -> None:
+    """Settings pages: only the shop's admins change them."""
+    if not signed.actor.is_admin:
+        raise Forbidden("only a shop admin can change its settings", code="admin_only")
 
 
 def session_token(request: Request) -> str | None:

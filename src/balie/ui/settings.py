@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from balie.channels.email import service as mailbox_service
 from balie.channels.email.models import Mailbox
 from balie.channels.email.service import KEEP, SECURITY, Keep, MailboxChanges, ServerInvalid, ServerUrl
-from balie.errors import BalieError, Forbidden
+from balie.errors import BalieError
 from balie.ui import pages
-from balie.ui.auth import Agent, CheckedAgent, Signed
+from balie.ui.auth import Agent, CheckedAgent, Signed, require_admin
 from balie.ui.i18n import Language
 from balie.ui.inbox import chrome
 from balie.ui.listing import ListQuery
@@ -108,10 +108,6 @@ async def submitted(request: Request) -> MailboxForm:
 
 Submitted = Annotated[MailboxForm, Depends(submitted)]
 
-
-def _admin(signed: Signed) -> None:
-    if not signed.actor.is_admin:
-        raise Forbidden("only a shop admin can change its settings", code="admin_only")
 
 
 def _server(form: MailboxForm, kind: str, allow_private: bool, errors: dict[str, str],
@@ -211,19 +207,19 @@ def _edit_page(request: Request, db: Session, signed: Signed, mailbox: Mailbox, 
 
 @router.get("/settings")
 def settings_home(signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     return pages.redirect(BASE)
 
 
 @router.get(BASE)
 def mailboxes(request: Request, db: DB, signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     return _list_page(request, db, signed)
 
 
 @router.post(BASE)
 def add_mailbox(request: Request, db: DB, signed: CheckedAgent, form: Submitted, context: Ctx) -> Response:
-    _admin(signed)
+    require_admin(signed)
     lang = pages.language(request)
     errors, imap, smtp = _checked(form, lang, context.settings.webhook_allow_private, new=True)
     conflict = False
@@ -244,7 +240,7 @@ def add_mailbox(request: Request, db: DB, signed: CheckedAgent, form: Submitted,
 
 @router.get(BASE + "/{mailbox_id}")
 def edit_mailbox(request: Request, mailbox_id: int, db: DB, signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     mailbox = mailbox_service.get(db, shop_id=signed.actor.shop_id, mailbox_id=mailbox_id)
     return _edit_page(request, db, signed, mailbox)
 
@@ -252,7 +248,7 @@ def edit_mailbox(request: Request, mailbox_id: int, db: DB, signed: Agent) -> Re
 @router.post(BASE + "/{mailbox_id}")
 def save_mailbox(request: Request, mailbox_id: int, db: DB, signed: CheckedAgent, form: Submitted,
                  context: Ctx) -> Response:
-    _admin(signed)
+    require_admin(signed)
     lang = pages.language(request)
     mailbox = mailbox_service.get(db, shop_id=signed.actor.shop_id, mailbox_id=mailbox_id)
     form = replace(form, address=mailbox.address)  # the address itself does not change
@@ -276,14 +272,14 @@ def save_mailbox(request: Request, mailbox_id: int, db: DB, signed: CheckedAgent
 @router.get(BASE + "/{mailbox_id}/delete")
 def confirm_delete(request: Request, mailbox_id: int, db: DB, signed: Agent) -> Response:
     """The confirmation step as a page of its own, so it works without the script."""
-    _admin(signed)
+    require_admin(signed)
     mailbox = mailbox_service.get(db, shop_id=signed.actor.shop_id, mailbox_id=mailbox_id)
     return _render(request, db, signed, "settings_mailbox_delete.html", {"mailbox": _mailbox_row(mailbox)})
 
 
 @router.post(BASE + "/{mailbox_id}/delete")
 def delete_mailbox(mailbox_id: int, db: DB, signed: CheckedAgent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     mailbox = mailbox_service.get(db, shop_id=signed.actor.shop_id, mailbox_id=mailbox_id)
     mailbox_service.remove(db, mailbox, actor_agent_id=signed.actor.agent_id)
     db.commit()

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 
 from balie import clock
-from balie.errors import Forbidden, Invalid
+from balie.errors import Invalid
 from balie.shops import service as shop_service
 from balie.sla import acknowledge, acknowledgement_settings
 from balie.ui import pages
-from balie.ui.auth import Agent, CheckedAgent, Signed
+from balie.ui.auth import Agent, CheckedAgent, Signed, require_admin
 from balie.ui.inbox import chrome
 from balie.ui.listing import CHANNEL_LABELS, ListQuery
 from balie.ui.routing import N_, UiRoute
@@ -32,10 +32,6 @@ HOW = {
     "api": N_("A reply to the shop's webhook, like an agent's reply on the API channel."),
 }
 
-
-def _admin(signed: Signed) -> None:
-    if not signed.actor.is_admin:
-        raise Forbidden("only a shop admin can change its settings", code="admin_only")
 
 
 def _page(request: Request, db: DB, signed: Signed, *, error: str = "", status: int = 200) -> Response:
@@ -58,13 +54,13 @@ def _page(request: Request, db: DB, signed: Signed, *, error: str = "", status: 
 
 @router.get(BASE)
 def acknowledgements_page(request: Request, db: DB, signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     return _page(request, db, signed)
 
 
 @router.post(BASE)
 def switch(request: Request, db: DB, signed: CheckedAgent, posted: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     on = posted.get("enabled") == "on"
     try:
         acknowledgement_settings.set_enabled(db, shop_id=signed.actor.shop_id, channel=posted.get("channel", ""),

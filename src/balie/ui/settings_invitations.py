@@ -13,13 +13,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from balie.errors import Forbidden, Invalid
+from balie.errors import Invalid
 from balie.inputs import parse_id
 from balie.proactive import rules
 from balie.proactive import service as proactive_service
 from balie.proactive.models import ACTIONS, TRIGGERS, InvitationRule
-from balie.ui import pages
-from balie.ui.auth import Agent, CheckedAgent, Signed
+from balie.ui import pages, rule_lists
+from balie.ui.auth import Agent, CheckedAgent, Signed, require_admin
 from balie.ui.inbox import chrome
 from balie.ui.listing import ListQuery
 from balie.ui.routing import N_, UiRoute
@@ -48,10 +48,6 @@ MESSAGES = {
     "too_many_rules": N_("A shop has at most 50 rules."),
 }
 
-
-def _admin(signed: Signed) -> None:
-    if not signed.actor.is_admin:
-        raise Forbidden("only a shop admin can change its settings", code="admin_only")
 
 
 def _rule_form(rule: InvitationRule | None) -> dict[str, Any]:
@@ -112,13 +108,13 @@ def _rule(db: Session, signed: Signed, rule_id: str) -> InvitationRule:
 
 @router.get(BASE)
 def invitations_page(request: Request, db: DB, signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     return _list_page(request, db, signed)
 
 
 @router.post(BASE)
 def add_rule(request: Request, db: DB, signed: CheckedAgent, posted: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     values, rule_input = _read(posted)
     try:
         rules.create(db, signed.actor.shop_id, rule_input)
@@ -135,7 +131,7 @@ def add_rule(request: Request, db: DB, signed: CheckedAgent, posted: Posted) -> 
 
 @router.post(BASE + "/target")
 def save_target(request: Request, db: DB, signed: CheckedAgent, posted: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     raw = posted.get("reply_target_seconds", "").strip()
     seconds = parse_id(raw) if raw.isdecimal() else None
     try:
@@ -150,13 +146,13 @@ def save_target(request: Request, db: DB, signed: CheckedAgent, posted: Posted) 
 
 @router.get(BASE + "/{rule_id}")
 def edit_rule(request: Request, rule_id: str, db: DB, signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     return _edit_page(request, db, signed, _rule(db, signed, rule_id))
 
 
 @router.post(BASE + "/{rule_id}")
 def save_rule(request: Request, rule_id: str, db: DB, signed: CheckedAgent, posted: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     rule = _rule(db, signed, rule_id)
     values, rule_input = _read(posted)
     try:
@@ -170,25 +166,4 @@ def save_rule(request: Request, rule_id: str, db: DB, signed: CheckedAgent, post
     return pages.redirect(f"{BASE}?notice=saved")
 
 
-@router.post(BASE + "/{rule_id}/enabled")
-def switch_rule(rule_id: str, db: DB, signed: CheckedAgent, posted: Posted) -> Response:
-    _admin(signed)
-    rules.set_enabled(db, signed.actor.shop_id, _rule(db, signed, rule_id).id, posted.get("enabled") == "on")
-    db.commit()
-    return pages.redirect(f"{BASE}?notice=saved")
-
-
-@router.post(BASE + "/{rule_id}/move")
-def move_rule(rule_id: str, db: DB, signed: CheckedAgent, posted: Posted) -> Response:
-    _admin(signed)
-    rules.move(db, signed.actor.shop_id, _rule(db, signed, rule_id).id, -1 if posted.get("step") == "up" else 1)
-    db.commit()
-    return pages.redirect(f"{BASE}?notice=saved")
-
-
-@router.post(BASE + "/{rule_id}/delete")
-def delete_rule(rule_id: str, db: DB, signed: CheckedAgent) -> Response:
-    _admin(signed)
-    rules.delete(db, signed.actor.shop_id, _rule(db, signed, rule_id).id)
-    db.commit()
-    return pages.redirect(f"{BASE}?notice=removed")
+rule_lists.add_routes(router, BASE, rules)

@@ -22,10 +22,10 @@ from balie.automation import conditions, rules
 from balie.automation.models import Rule
 from balie.canned import service as canned_service
 from balie.db import scoped
-from balie.errors import Forbidden, Invalid
+from balie.errors import Invalid
 from balie.inputs import parse_id
-from balie.ui import pages
-from balie.ui.auth import Agent, CheckedAgent, Signed
+from balie.ui import pages, rule_lists
+from balie.ui.auth import Agent, CheckedAgent, Signed, require_admin
 from balie.ui.inbox import chrome
 from balie.ui.listing import ListQuery
 from balie.ui.routing import N_, UiRoute
@@ -79,10 +79,6 @@ MESSAGES = {
 }
 WHERE = re.compile(r"^(condition|action) (\d+)")
 
-
-def _admin(signed: Signed) -> None:
-    if not signed.actor.is_admin:
-        raise Forbidden("only a shop admin can change its settings", code="admin_only")
 
 
 class FormProblem(Exception):
@@ -260,13 +256,13 @@ def _rule(db: Session, signed: Signed, rule_id: str) -> Rule:
 
 @router.get(BASE)
 def rules_page(request: Request, db: DB, signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     return _list_page(request, db, signed)
 
 
 @router.post(BASE)
 def add_rule(request: Request, db: DB, signed: CheckedAgent, posted: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     shop_id = signed.actor.shop_id
     shown = _read(posted)
     try:
@@ -280,13 +276,13 @@ def add_rule(request: Request, db: DB, signed: CheckedAgent, posted: Posted) -> 
 
 @router.get(BASE + "/{rule_id}")
 def edit_rule(request: Request, rule_id: str, db: DB, signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     return _edit_page(request, db, signed, _rule(db, signed, rule_id))
 
 
 @router.post(BASE + "/{rule_id}")
 def save_rule(request: Request, rule_id: str, db: DB, signed: CheckedAgent, posted: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     shop_id = signed.actor.shop_id
     rule = _rule(db, signed, rule_id)
     shown = _read(posted)
@@ -303,25 +299,4 @@ def save_rule(request: Request, rule_id: str, db: DB, signed: CheckedAgent, post
     return pages.redirect(f"{BASE}?notice=saved")
 
 
-@router.post(BASE + "/{rule_id}/enabled")
-def switch_rule(rule_id: str, db: DB, signed: CheckedAgent, posted: Posted) -> Response:
-    _admin(signed)
-    rules.set_enabled(db, signed.actor.shop_id, _rule(db, signed, rule_id).id, posted.get("enabled") == "on")
-    db.commit()
-    return pages.redirect(f"{BASE}?notice=saved")
-
-
-@router.post(BASE + "/{rule_id}/move")
-def move_rule(rule_id: str, db: DB, signed: CheckedAgent, posted: Posted) -> Response:
-    _admin(signed)
-    rules.move(db, signed.actor.shop_id, _rule(db, signed, rule_id).id, -1 if posted.get("step") == "up" else 1)
-    db.commit()
-    return pages.redirect(f"{BASE}?notice=saved")
-
-
-@router.post(BASE + "/{rule_id}/delete")
-def delete_rule(rule_id: str, db: DB, signed: CheckedAgent) -> Response:
-    _admin(signed)
-    rules.delete(db, signed.actor.shop_id, _rule(db, signed, rule_id).id)
-    db.commit()
-    return pages.redirect(f"{BASE}?notice=removed")
+rule_lists.add_routes(router, BASE, rules)

@@ -14,12 +14,12 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from balie.conversations.models import CHANNELS, PRIORITIES
-from balie.errors import Forbidden, Invalid
+from balie.errors import Invalid
 from balie.sla import targets
 from balie.sla.policy import KINDS, MAX_MINUTES
 from balie.sla.targets import TargetRow
 from balie.ui import pages
-from balie.ui.auth import Agent, CheckedAgent, Signed
+from balie.ui.auth import Agent, CheckedAgent, Signed, require_admin
 from balie.ui.i18n import Language
 from balie.ui.inbox import chrome
 from balie.ui.listing import CHANNEL_LABELS, PRIORITY_LABELS, ListQuery
@@ -43,10 +43,6 @@ MESSAGES = {
     "near": N_("Enter a percentage from 1 to 99, such as 80."),
 }
 
-
-def _admin(signed: Signed) -> None:
-    if not signed.actor.is_admin:
-        raise Forbidden("only a shop admin can change its settings", code="admin_only")
 
 
 def _name(channel: str, priority: str, kind: str) -> str:
@@ -127,13 +123,13 @@ def _read(form: dict[str, str], lang: Language) -> tuple[list[TargetRow], float 
 
 @router.get(SLA)
 def sla_page(request: Request, db: DB, signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     return _page(request, db, signed)
 
 
 @router.post(SLA)
 def save_sla(request: Request, db: DB, signed: CheckedAgent, form: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     lang = pages.language(request)
     rows, near, errors = _read(form, lang)
     if errors or near is None:

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from balie import clock
 from balie.channels.chat import settings as widget_settings
 from balie.channels.chat.settings import SettingsInvalid, WidgetChanges
-from balie.errors import Forbidden, Invalid
+from balie.errors import Invalid
 from balie.hours import service as hours_service
 from balie.hours.schedule import Interval
 from balie.shops import service as shop_service
 from balie.shops.models import Shop
 from balie.ui import pages
-from balie.ui.auth import Agent, CheckedAgent, Signed
+from balie.ui.auth import Agent, CheckedAgent, Signed, require_admin
 from balie.ui.i18n import Language
 from balie.ui.inbox import chrome
 from balie.ui.listing import ListQuery
@@ -95,10 +95,6 @@ async def posted(request: Request) -> dict[str, str]:
 Posted = Annotated[dict[str, str], Depends(posted)]
 
 
-def _admin(signed: Signed) -> None:
-    if not signed.actor.is_admin:
-        raise Forbidden("only a shop admin can change its settings", code="admin_only")
-
 
 def _render(request: Request, db: Session, signed: Signed, template: str, page: str, context: dict[str, Any], *,
             status: int = 200) -> Response:
@@ -128,7 +124,7 @@ def _widget_page(request: Request, db: Session, signed: Signed, *, form: dict[st
 
 @router.get(WIDGET)
 def widget_page(request: Request, db: DB, signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     response = _widget_page(request, db, signed)
     db.commit()  # a shop without widget settings gets its row (and secret) the first time
     return response
@@ -136,7 +132,7 @@ def widget_page(request: Request, db: DB, signed: Agent) -> Response:
 
 @router.post(WIDGET)
 def save_widget(request: Request, db: DB, signed: CheckedAgent, form: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     values = {name: form.get(name, "") for name in WIDGET_FIELDS}
     enabled = form.get("enabled") == "on"
     lang = pages.language(request)
@@ -156,7 +152,7 @@ def save_widget(request: Request, db: DB, signed: CheckedAgent, form: Posted) ->
 
 @router.post(WIDGET + "/secret")
 def rotate_secret(db: DB, signed: CheckedAgent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     widget_settings.rotate_secret(db, signed.actor.shop_id)
     db.commit()
     return pages.redirect(f"{WIDGET}?notice=rotated")
@@ -198,7 +194,7 @@ def _hours_page(request: Request, db: Session, signed: Signed, *, form: dict[str
 
 @router.get(HOURS)
 def hours_page(request: Request, db: DB, signed: Agent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     return _hours_page(request, db, signed)
 
 
@@ -218,7 +214,7 @@ def _read_week(form: dict[str, str], channel: str, lang: Language, errors: dict[
 
 @router.post(HOURS)
 def save_hours(request: Request, db: DB, signed: CheckedAgent, posted_form: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     lang = pages.language(request)
     names = ["time_zone"] + [_field(c, d) for c in hours_service.HOURS_CHANNELS for d in range(7)]
     form = {name: posted_form.get(name, "") for name in names}
@@ -243,7 +239,7 @@ def save_hours(request: Request, db: DB, signed: CheckedAgent, posted_form: Post
 
 @router.post(HOURS + "/holidays")
 def save_holidays(request: Request, db: DB, signed: CheckedAgent, form: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     shop = shop_service.get(db, signed.actor.shop_id)
     try:
         hours_service.set_holiday_country(db, shop, form.get("holiday_country", "").strip() or None)
@@ -285,7 +281,7 @@ def _read_time(text: str) -> int:
 
 @router.post(HOURS + "/days")
 def add_day(request: Request, db: DB, signed: CheckedAgent, posted_form: Posted) -> Response:
-    _admin(signed)
+    require_admin(signed)
     lang = pages.language(request)
     form = {name: posted_form.get(name, "") for name in DAY_FIELDS}
     shop = shop_service.get(db, signed.actor.shop_id)
@@ -321,7 +317,7 @@ def add_day(request: Request, db: DB, signed: CheckedAgent, posted_form: Posted)
 
 @router.post(HOURS + "/days/{day_id}/delete")
 def remove_day(day_id: int, db: DB, signed: CheckedAgent) -> Response:
-    _admin(signed)
+    require_admin(signed)
     hours_service.remove_day(db, signed.actor.shop_id, day_id)  # another shop's id: 404
     db.commit()
     return pages.redirect(f"{HOURS}?notice=day_removed#days")

@@ -63,11 +63,21 @@ def test_all_conditions_must_hold_and_the_log_says_which_did_not() -> None:
     ([{"field": "channel", "op": "in", "value": ["email"]}, "nonsense"], "condition 2"),
     ("not a list", "a list of at most"),
     ([{"field": "channel", "op": "in", "value": ["email"]}] * 21, "a list of at most 20"),
+    ([{"field": "customer_tags", "op": "any", "value": ["vip\x07"]}], "condition 1: tag contains a control"),
 ])
 def test_a_bad_rule_is_refused_naming_the_part(raw: Any, named: str) -> None:
     with pytest.raises(Invalid) as problem:
         parse_conditions(raw)
     assert named in problem.value.detail and problem.value.code == "invalid_conditions"
+
+
+def test_tags_in_a_condition_are_spelled_as_tags_are_stored() -> None:
+    """An agent's "Grote Klant" is stored as grote-klant: the admin's "Grote Klant" must find it."""
+    tagged = Facts(channel="email", priority="normal", status="open", tags=frozenset({"grote-klant"}),
+                   customer_tags=frozenset({"wederverkoper"}))
+    assert check({"field": "tags", "op": "any", "value": [" Grote  Klant "]}, facts=tagged)
+    assert check({"field": "customer_tags", "op": "any", "value": ["WederVerkoper"]}, facts=tagged)
+    assert not check({"field": "customer_tags", "op": "none", "value": ["wederverkoper"]}, facts=tagged)
 
 
 def test_a_pattern_that_would_run_for_ever_counts_as_no_match() -> None:

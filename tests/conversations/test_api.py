@@ -61,6 +61,9 @@ def test_filters(client: TestClient, tenant: Tenant) -> None:
     assert ids(client, tenant, "?status=pending") == [b]
     assert sorted(ids(client, tenant, "?status=all")) == sorted([a, b, c])
     assert ids(client, tenant, "?tag=bezorging") == [a]
+    grote_klant = {"tags": ["Grote Klant"]}
+    assert client.patch(f"/api/v1/conversations/{c}", headers=tenant.headers, json=grote_klant).status_code == 200
+    assert ids(client, tenant, "?tag=Grote%20Klant") == [c]  # spelled as stored: grote-klant
     assert ids(client, tenant, "?q=pakket") == [a]
     assert ids(client, tenant, "?q=cor") == [c]
     assert ids(client, tenant, "?q=b%40example") == []  # b is pending, not open

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from balie import text
+from balie import tagging, text
 from balie.agents import service as agent_service
 from balie.agents.models import Agent, Team
 from balie.automation.models import Rule, RuleRun
@@ -131,12 +131,9 @@ def _check_tag(session: Session, shop_id: int, where: str, value: Any, item: dic
     if not isinstance(value, str) or not value.strip():
         raise _fail(where, "needs a tag")
     try:
-        tags = conversation_service.normalise_tags([value])
+        return {"value": tagging.normalise(value)}
     except Invalid as error:
         raise _fail(where, error.detail) from None
-    if not tags:
-        raise _fail(where, "needs a tag")
-    return {"value": tags[0]}
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Session, int, str, Any, dict[str, Any]], dict[str, Any]]:
@@ -243,8 +240,8 @@ def _add_tag(context: Context, item: dict[str, Any]) -> str:
     tag, tags = str(item["value"]), _tags(context)
     if tag in tags:
         return f"already tagged {tag}"
-    if len(tags) >= 20:
-        raise Skip("the conversation already has 20 tags")
+    if len(tags) >= conversation_service.MAX_TAGS:
+        raise Skip(f"the conversation already has {conversation_service.MAX_TAGS} tags")
     conversation = context.conversation
     context.session.add(ConversationTag(shop_id=conversation.shop_id, conversation_id=conversation.id, tag=tag))
     context.change("tags", " ".join([*tags, tag]))

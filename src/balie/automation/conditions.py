@@ -18,6 +18,7 @@ from typing import Any
 
 import regex  # the `regex` package: `re` with a time-out, for patterns shop admins type
 
+from balie import tagging
 from balie.errors import Invalid
 
 TRIGGERS = ("message_received", "conversation_created", "conversation_updated", "sla_near_breach",
@@ -86,6 +87,8 @@ def _condition(number: int, item: object) -> Condition:
                 or not all(isinstance(v, str) and 0 < len(v) <= 100 for v in value)):
             raise Invalid(f"{where}: {name} {op} needs a list of 1 to {MAX_VALUES} short texts",
                           code="invalid_conditions")
+        if name in ("tags", "customer_tags"):
+            return Condition(name, op, tuple(_tag(where, v) for v in value))
         return Condition(name, op, tuple(v.strip().casefold() for v in value))
     if op == "contains":
         if not isinstance(value, str) or not value.strip() or len(value) > MAX_PATTERN:
@@ -106,6 +109,14 @@ def _condition(number: int, item: object) -> Condition:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366 * 24 * 60:
         raise Invalid(f"{where}: {name} is a number of minutes", code="invalid_conditions")
     return Condition(name, op, value)
+
+
+def _tag(where: str, value: str) -> str:
+    """A tag as it is stored (balie/tagging.py): a condition on "VIP klant" finds the tag vip-klant."""
+    try:
+        return tagging.spelling(value).casefold()
+    except Invalid as error:
+        raise Invalid(f"{where}: {error.detail}", code="invalid_conditions") from None
 
 
 def check_trigger(trigger: object) -> str:

@@ -19,7 +19,7 @@ from balie.events import Event, publish_on_commit
 
 TAG = "compliment"
 FLAG = "compliment"
-MAX_TAGS = 20  # as conversations.service.normalise_tags allows
+MAX_TAGS = 20  # as conversations.service.MAX_TAGS allows
 MIRROR_CHARS = 1000  # the width of conversation.tags
 
 

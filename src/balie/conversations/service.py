@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from balie import clock, cursors, text
+from balie import clock, cursors, tagging, text
 from balie.agents import service as agent_service
 from balie.agents.models import Agent, Membership
 from balie.agents.service import Actor
@@ -38,6 +38,7 @@ PAGE_SIZE = 25
 MAX_SNOOZE = dt.timedelta(days=366)
 MAX_PAGE_SIZE = 100
 SORTS = ("recent", "waiting", "sla")
+MAX_TAGS = 20
 
 
 @dataclass
@@ -90,12 +91,11 @@ def _apply_filters(query: _Listed, shop_id: int, actor: Actor, filters: Filters)
             raise Invalid(f"channel must be one of {', '.join(CHANNELS)}", code="invalid_filter")
         query = query.where(Conversation.channel == filters.channel)
     if filters.tag:
-        check_line(filters.tag, "tag")
         query = query.where(
             exists().where(
                 ConversationTag.shop_id == shop_id,
                 ConversationTag.conversation_id == Conversation.id,
-                ConversationTag.tag == filters.tag.strip().lower(),
+                ConversationTag.tag == tagging.spelling(filters.tag),
             )
         )
     if filters.customer_id is not None:
@@ -210,21 +210,6 @@ class Changes:
     snoozed_until: dt.datetime | None = None
 
 
-def normalise_tags(tags: list[str]) -> list[str]:
-    clean: list[str] = []
-    for tag in tags:
-        value = "-".join(check_line(tag, "tag").strip().lower().split())
-        if not value:
-            continue
-        if len(value) > 64:
-            raise Invalid("a tag is at most 64 characters", code="invalid_tag")
-        if value not in clean:
-            clean.append(value)
-    if len(clean) > 20:
-        raise Invalid("at most 20 tags on a conversation", code="invalid_tag")
-    return clean
-
-
 def update(session: Session, actor: Actor, conversation_id: int, changes: Changes) -> Conversation:
     conversation = get(session, actor, conversation_id)
     before = _snapshot(conversation)
@@ -239,7 +224,7 @@ def update(session: Session, actor: Actor, conversation_id: int, changes: Change
         agent_service.member(session, shop_id=actor.shop_id, agent_id=changes.assignee_id)
         conversation.assignee_id = changes.assignee_id
     if changes.tags is not None:
-        _set_tags(session, conversation, normalise_tags(changes.tags))
+        _set_tags(session, conversation, tagging.normalise_all(changes.tags, limit=MAX_TAGS, holder="a conversation"))
     if changes.snoozed_until is not None:
         if changes.snoozed_until.tzinfo is None:
             raise Invalid("snooze_until needs a timezone (for example 2026-12-01T09:00:00+01:00)",

@@ -8,7 +8,7 @@ from balie.canned.models import CannedReply
 from balie.channels.chat.models import ChatVisitor, WidgetSettings
 from balie.channels.email.models import Mailbox
 from balie.conversations.models import Attachment, Conversation, ConversationTag, Message
-from balie.customers.models import Customer, Identity
+from balie.customers.models import Customer, CustomerTag, Identity
 from balie.db import Base
 from balie.hours.models import DatedHours, OpeningInterval
 from balie.outbox.models import OutboxEntry
@@ -33,6 +33,7 @@ __all__ = [
     "Conversation",
     "ConversationTag",
     "Customer",
+    "CustomerTag",
     "DatedHours",
     "DueJob",
     "Identity",

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.audit.models import AuditEvent
+from balie.customers.models import CustomerTag
 from factories import Tenant, post_message
 
 
@@ -62,3 +63,40 @@ def test_identity_left_on_a_merged_customer_leads_to_the_survivor(
         assert session.scalars(select(Identity).where(Identity.value == "weg@example.nl")).one()
     later = post_message(client, tenant, customer={"email": "weg@example.nl"}, text="weer ik")
     assert later["customer_id"] == kept["customer_id"]
+
+
+def test_merging_moves_the_tags_to_the_survivor(client: TestClient, tenant: Tenant,
+                                                factory: sessionmaker[Session]) -> None:
+    kept = post_message(client, tenant, customer={"email": "blijft@example.nl"})["customer_id"]
+    gone = post_message(client, tenant, customer={"email": "weg@example.nl"})["customer_id"]
+    for customer_id, tags in ((kept, ["vip", "retour"]), (gone, ["vip", "zakelijk"])):
+        for tag in tags:
+            added = client.post(f"/api/v1/customers/{customer_id}/tags", json={"tag": tag}, headers=tenant.headers)
+            assert added.status_code == 201, added.text
+
+    merged = client.post(f"/api/v1/customers/{kept}/merge", json={"other_id": gone}, headers=tenant.headers)
+
+    assert merged.status_code == 200 and merged.json()["tags"] == ["retour", "vip", "zakelijk"]  # vip once
+    assert client.get(f"/api/v1/customers/{gone}", headers=tenant.headers).json()["tags"] == ["retour", "vip",
+                                                                                            "zakelijk"]
+    with factory() as session:
+        assert session.scalars(select(CustomerTag).where(CustomerTag.customer_id == gone)).all() == []
+        audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "customer.merged")).first()
+        assert audit is not None and audit.data["tags_moved"] == 1  # zakelijk; the survivor had vip already
+
+
+def test_a_merge_keeps_every_tag_even_past_the_limit(client: TestClient, tenant: Tenant) -> None:
+    """Nothing is lost in a merge; the limit stops the next tag an agent adds instead."""
+    kept = post_message(client, tenant, customer={"email": "blijft@example.nl"})["customer_id"]
+    gone = post_message(client, tenant, customer={"email": "weg@example.nl"})["customer_id"]
+    for customer_id, prefix in ((kept, "a"), (gone, "b")):
+        for number in range(15):
+            added = client.post(f"/api/v1/customers/{customer_id}/tags", json={"tag": f"{prefix}{number}"},
+                                headers=tenant.headers)
+            assert added.status_code == 201, added.text
+
+    merged = client.post(f"/api/v1/customers/{kept}/merge", json={"other_id": gone}, headers=tenant.headers)
+
+    assert len(merged.json()["tags"]) == 30
+    more = client.post(f"/api/v1/customers/{kept}/tags", json={"tag": "c"}, headers=tenant.headers)
+    assert (more.status_code, more.json()["error"]) == (400, "too_many_tags")

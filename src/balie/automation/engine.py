@@ -28,6 +28,7 @@ from balie.automation.actions import ACTIONS, Context, Skip
 from balie.automation.models import Rule, RuleRun
 from balie.automation.queue import KIND, enqueue
 from balie.conversations.models import Conversation, Message
+from balie.customers import tags as customer_tags
 from balie.customers.models import Customer
 from balie.db import scoped
 from balie.errors import Invalid
@@ -65,7 +66,8 @@ def run(session: Session, trigger: str, *, shop_id: int, conversation_id: int, m
 
 def gather(session: Session, conversation: Conversation, message_id: int | None,
            chain: tuple[int, ...]) -> conditions.Facts:
-    """The conversation and the event's message (or the customer's latest) as rules see them."""
+    """The conversation, its customer's tags and the event's message (or the customer's latest) as
+    rules see them."""
     now = clock.now()
     customer = session.get(Customer, conversation.customer_id)
     message_text = ""
@@ -83,7 +85,9 @@ def gather(session: Session, conversation: Conversation, message_id: int | None,
     tags = frozenset(conversation.tag_list)
     return conditions.Facts(
         channel=conversation.channel, priority=conversation.priority, status=conversation.status,
-        language=str(getattr(customer, "language", "") or ""), tags=tags, customer_tags=frozenset(),
+        language=str(getattr(customer, "language", "") or ""), tags=tags,
+        customer_tags=frozenset(customer_tags.of_customer(session, shop_id=conversation.shop_id,
+                                                          customer_id=conversation.customer_id)),
         text=message_text, open_now=_open_now(session, conversation, now),
         minutes_since_reply=None if last_reply is None else (now - last_reply).total_seconds() / 60,
         compliment="compliment" in tags, chain=chain,

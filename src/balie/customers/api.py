@@ -1,18 +1,19 @@
-"""/api/v1/customers: a customer with every identity and a timeline across channels."""
+"""/api/v1/customers: a customer with every identity, their tags and a timeline across channels."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from balie.agents.service import Actor
 from balie.callbacks import api as callback_api
 from balie.conversations import present
 from balie.customers import blocking, service
+from balie.customers import tags as customer_tags
 from balie.customers.models import Customer
-from balie.customers.schemas import BlockIn, BlockOut, CustomerOut, IdentityOut, MergeIn, TimelineEntry
+from balie.customers.schemas import BlockIn, BlockOut, CustomerOut, IdentityOut, MergeIn, TagIn, TimelineEntry
 from balie.errors import Forbidden
 from balie.web.deps import DB, ApiActor
 
@@ -41,6 +42,7 @@ def customer_out(db: Session, actor: Actor, customer_id: int) -> CustomerOut:
     return CustomerOut(
         id=customer.id, name=customer.name, display_name=name, language=customer.language or None,
         block=block_out(customer, agents),
+        tags=customer_tags.of_customer(db, shop_id=actor.shop_id, customer_id=customer.id),
         identities=[IdentityOut(kind=i.kind, value=i.value) for i in idents],
         timeline=timeline, created_at=customer.created_at,
     )
@@ -93,3 +95,24 @@ def unblock_customer(customer_id: int, db: DB, actor: ApiActor) -> CustomerOut:
     customer = blocking.unblock(db, shop_id=actor.shop_id, customer_id=customer_id, actor_agent_id=actor.agent_id)
     db.commit()
     return customer_out(db, actor, customer.id)
+
+
+@router.post("/customers/{customer_id}/tags", response_model=CustomerOut, status_code=201,
+             responses={200: {"model": CustomerOut, "description": "the customer already had the tag"}})
+def add_tag(customer_id: int, body: TagIn, response: Response, db: DB, actor: ApiActor) -> CustomerOut:
+    """Tags the customer (any agent): 201 when added, 200 when they already had it."""
+    change = customer_tags.add(db, shop_id=actor.shop_id, customer_id=customer_id, tag=body.tag,
+                               actor_agent_id=actor.agent_id)
+    db.commit()
+    if not change.changed:
+        response.status_code = 200
+    return customer_out(db, actor, change.customer.id)
+
+
+# `:path`, so that a tag with a "/" in it ("retour/ruil") can be removed too.
+@router.delete("/customers/{customer_id}/tags/{tag:path}", status_code=204)
+def remove_tag(customer_id: int, tag: str, db: DB, actor: ApiActor) -> Response:
+    """Takes the tag off the customer; 204 also when they did not have it (it is gone either way)."""
+    customer_tags.remove(db, shop_id=actor.shop_id, customer_id=customer_id, tag=tag, actor_agent_id=actor.agent_id)
+    db.commit()
+    return Response(status_code=204)

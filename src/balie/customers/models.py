@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from balie.db import Base, Id, ShopScoped, ShopScopedByComposite, UTCDateTime, created_at, pk
@@ -48,3 +48,20 @@ class Identity(ShopScopedByComposite, Base):
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = created_at()
+
+
+class CustomerTag(ShopScopedByComposite, Base):
+    """A tag on a customer ("vip", "wholesale"): shown with the customer, checked by the automation
+    rules' `customer_tags` condition. Spelled as conversation tags (balie/tagging.py)."""
+
+    __tablename__ = "customer_tag"
+    __table_args__ = (
+        # Also the index for a customer's tags (customers/tags.py, the rules engine).
+        UniqueConstraint("customer_id", "tag"),
+        # The shop's customers with a tag.
+        Index("ix_customer_tag_lookup", "shop_id", "tag", "customer_id"),
+    )
+
+    id: Mapped[int] = pk()
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customer.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(64))

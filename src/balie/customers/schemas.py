@@ -43,6 +43,8 @@ class CustomerOut(BaseModel):
     # "nl" or "en" as read from their messages, or None while unknown.
     language: str | None = None
     block: BlockOut | None = None
+    # Alphabetical; spelled as stored (lower case, spaces as "-").
+    tags: list[str]
     identities: list[IdentityOut]
     timeline: list[TimelineEntry]
     created_at: dt.datetime
@@ -60,3 +62,10 @@ class BlockIn(BaseModel):
     # Checked by the service (a clear `invalid_mode`), not here: a wrong word is not malformed JSON.
     mode: str
     reason: str = ""
+
+
+class TagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Checked by the service (`invalid_tag`, `invalid_text`), not here: a tag too long is not malformed JSON.
+    tag: str

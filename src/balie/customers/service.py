@@ -6,14 +6,14 @@ import functools
 from dataclasses import dataclass
 
 import phonenumbers
-from sqlalchemy import ColumnElement, String, case, cast, func, literal, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, case, cast, delete, func, literal, select, tuple_, update
+from sqlalchemy.orm import Session, aliased
 
 from balie import clock
 from balie.audit import service as audit_service
 from balie.callbacks.models import Callback
 from balie.conversations.models import Conversation, Message
-from balie.customers.models import IDENTITY_KINDS, Customer, Identity
+from balie.customers.models import IDENTITY_KINDS, Customer, CustomerTag, Identity
 from balie.db import get_scoped, scoped
 from balie.errors import Invalid
 from balie.events import Event, publish_on_commit
@@ -120,7 +120,8 @@ def merge(
     actor_agent_id: int | None,
     reason: str = "merged by an agent",
 ) -> Customer:
-    """Move everything of `other` onto `survivor`; `other` stays as a pointer to it."""
+    """Move everything of `other` (identities, conversations, messages, call-backs, tags) onto
+    `survivor`; `other` stays as a pointer to it."""
     if survivor.id == other.id:
         raise Invalid("a customer cannot be merged with itself")
     if session.get_bind().dialect.name == "postgresql":
@@ -149,6 +150,16 @@ def merge(
         update(Callback).where(Callback.shop_id == shop_id, Callback.customer_id == other.id)
         .values(customer_id=survivor.id)
     )
+    # Tags move too; one that both had stays once, on the survivor. Nothing is lost to the
+    # tag limit: it holds for adding (customers/tags.py), not for a merge.
+    survivor_tags = aliased(CustomerTag)
+    moved_tags = session.execute(
+        update(CustomerTag)
+        .where(CustomerTag.shop_id == shop_id, CustomerTag.customer_id == other.id,
+               CustomerTag.tag.not_in(select(survivor_tags.tag).where(survivor_tags.customer_id == survivor.id)))
+        .values(customer_id=survivor.id)
+    )
+    session.execute(delete(CustomerTag).where(CustomerTag.shop_id == shop_id, CustomerTag.customer_id == other.id))
     other.merged_into_id = survivor.id
     if not survivor.name and other.name:
         survivor.name = other.name
@@ -158,6 +169,7 @@ def merge(
         "merged_name": other.name,
         "identities_moved": moved_identities.rowcount,  # type: ignore[attr-defined]
         "conversations_moved": moved_conversations.rowcount,  # type: ignore[attr-defined]
+        "tags_moved": moved_tags.rowcount,  # type: ignore[attr-defined]
         "reason": reason,
         "at": clock.now().isoformat(),
     }

@@ -1,5 +1,6 @@
 """What agents change from a conversation: reply or note, status, assignee, priority,
-tags, snooze, follow-ups, merging the customer with another, and (admins) blocking them.
+tags, snooze, follow-ups, the customer's tags, merging the customer with another, and
+(admins) blocking them.
 
 Each action works as a plain form post (answered with a redirect back, or with the page
 and the agent's draft when it failed) and as the page script's fetch call (answered with
@@ -21,6 +22,7 @@ from balie.conversations import service as conversation_service
 from balie.conversations.service import Changes
 from balie.customers import blocking
 from balie.customers import service as customer_service
+from balie.customers import tags as customer_tags
 from balie.errors import BalieError, Forbidden, Invalid, NotFound
 from balie.follow_ups import service as follow_up_service
 from balie.inputs import parse_id
@@ -45,11 +47,14 @@ def _done(request: Request, conversation_id: int, notice: str, **data: object) -
 
 
 def _failed(request: Request, db: Session, signed: Signed, conversation_id: int, error: BalieError, *,
-            draft: str = "", mode: str = "reply") -> Response:
+            draft: str = "", mode: str = "reply", message: str = "") -> Response:
+    """The error in the agent's words: `message` (a control's own), or the general explanation."""
     db.rollback()
-    message = explain(pages.language(request), error.code, error.detail)
-    if is_async(request) or error.status == 404:
-        raise error  # the route answers it: JSON for the script, the not-found page otherwise
+    if error.status == 404:
+        raise error  # the route answers it with the not-found page (or JSON for the script)
+    message = message or explain(pages.language(request), error.code, error.detail)
+    if is_async(request):
+        return JSONResponse({"error": error.code, "detail": message}, status_code=error.status)
     return conversation_page(request, db, signed, conversation_id, draft=draft, mode=mode,
                              error=message, status=error.status)
 
@@ -180,6 +185,53 @@ def merge(
     return _done(request, conversation_id, "merged")
 
 
+CUSTOMER_TAG_MESSAGES = {
+    "invalid_tag": N_("A customer tag is one line of 1 to 64 characters."),
+    "invalid_text": N_("A customer tag is one line of 1 to 64 characters."),
+    "too_many_tags": N_("A customer has at most 20 tags. Remove one first."),
+}
+
+
+@router.post("/inbox/c/{conversation_id}/customer-tags")
+def add_customer_tag(
+    request: Request,
+    conversation_id: int,
+    db: DB,
+    signed: CheckedAgent,
+    tag: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Tags this conversation's customer (audited by the service); a tag they have is no error."""
+    actor = signed.actor
+    conversation = conversation_service.get(db, actor, conversation_id)  # another shop's: 404
+    try:
+        customer_tags.add(db, shop_id=actor.shop_id, customer_id=conversation.customer_id, tag=tag,
+                          actor_agent_id=actor.agent_id)
+    except BalieError as error:
+        return _failed_with(CUSTOMER_TAG_MESSAGES, request, db, signed, conversation_id, error)
+    db.commit()
+    return _done(request, conversation_id, "tagged")
+
+
+@router.post("/inbox/c/{conversation_id}/customer-tags/remove")
+def remove_customer_tag(
+    request: Request,
+    conversation_id: int,
+    db: DB,
+    signed: CheckedAgent,
+    tag: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """A form can only post: the customer tag's delete. One that is gone already is no error."""
+    actor = signed.actor
+    conversation = conversation_service.get(db, actor, conversation_id)
+    try:
+        customer_tags.remove(db, shop_id=actor.shop_id, customer_id=conversation.customer_id, tag=tag,
+                             actor_agent_id=actor.agent_id)
+    except BalieError as error:
+        return _failed_with(CUSTOMER_TAG_MESSAGES, request, db, signed, conversation_id, error)
+    db.commit()
+    return _done(request, conversation_id, "untagged")
+
+
 @router.post("/inbox/c/{conversation_id}/follow-ups")
 def schedule_follow_up(
     request: Request,
@@ -218,12 +270,17 @@ BLOCK_MESSAGES = {
 }
 
 
+def _failed_with(messages: dict[str, str], request: Request, db: Session, signed: Signed, conversation_id: int,
+                 error: BalieError) -> Response:
+    """As _failed, with this control's own words for the errors it can run into."""
+    message = messages.get(error.code)
+    return _failed(request, db, signed, conversation_id, error,
+                   message=pages.language(request).gettext(message) if message else "")
+
+
 def _block_failed(request: Request, db: Session, signed: Signed, conversation_id: int,
                   error: BalieError) -> Response:
-    message = BLOCK_MESSAGES.get(error.code)
-    if message is not None:
-        error = type(error)(pages.language(request).gettext(message), code=error.code)
-    return _failed(request, db, signed, conversation_id, error)
+    return _failed_with(BLOCK_MESSAGES, request, db, signed, conversation_id, error)
 
 
 @router.post("/inbox/c/{conversation_id}/block")

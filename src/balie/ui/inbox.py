@@ -19,7 +19,8 @@ from balie.ui.thread import canned_replies, conversation_context
 from balie.web.deps import DB
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
-NOTICES = ("sent", "noted", "saved", "merged", "scheduled", "cancelled", "blocked", "muted", "unblocked")
+NOTICES = ("sent", "noted", "saved", "merged", "scheduled", "cancelled", "blocked", "muted", "unblocked", "tagged",
+           "untagged")
 
 
 def chrome(db: Session, signed: Signed) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """What the conversation column and the customer panel show, shaped for the templates:
 the messages with their delivery state, the controls' current values, the customer with
-every identity and their conversations on every channel, and the canned replies filled in."""
+their tags, every identity and their conversations on every channel, and the canned
+replies filled in."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from balie.conversations import present
 from balie.conversations import service as conversation_service
 from balie.conversations.models import PRIORITIES, Conversation, Message
 from balie.customers import service as customer_service
+from balie.customers import tags as customer_tags
 from balie.customers.models import Customer
 from balie.follow_ups import service as follow_up_service
 from balie.shops import service as shop_service
@@ -128,6 +130,7 @@ def customer_context(session: Session, actor: Actor, conversation: Conversation,
         "id": customer.id,
         "name": customer_service.display_name(customer, identities),
         "has_name": bool(customer.name),
+        "tags": customer_tags.of_customer(session, shop_id=actor.shop_id, customer_id=customer.id),
         "identities": [{"kind": identity.kind, "value": identity.value} for identity in identities],
         "timeline": _timeline(session, actor, customer.id, conversation.id, suffix),
         "since": customer.created_at,

@@ -154,3 +154,18 @@ def test_the_check_is_one_query_for_both_states(factory: sessionmaker[Session], 
             finally:
                 event.remove(engine, "before_cursor_execute", count)
             assert len(statements) == 1
+
+
+def test_conversations_say_whether_their_customer_is_blocked(client: TestClient, tenant: Tenant) -> None:
+    blocked = post_message(client, tenant, customer={"email": "boos@example.nl"})
+    plain = post_message(client, tenant, customer={"email": "blij@example.nl"})
+    block(client, tenant, blocked["customer_id"], mode="muted")
+
+    listed = client.get("/api/v1/conversations", headers=tenant.headers).json()["items"]
+    states = {item["id"]: item["customer_block_state"] for item in listed}
+    detail = client.get(f"/api/v1/conversations/{blocked['conversation_id']}", headers=tenant.headers).json()
+    customer = client.get(f"/api/v1/customers/{blocked['customer_id']}", headers=tenant.headers).json()
+
+    assert states == {blocked["conversation_id"]: "muted", plain["conversation_id"]: None}
+    assert detail["customer_block_state"] == "muted"
+    assert [entry["conversation"]["customer_block_state"] for entry in customer["timeline"]] == ["muted"]

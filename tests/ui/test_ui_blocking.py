@@ -1,14 +1,17 @@
 """Blocking and muting from the customer panel (admins), the banner every agent sees, the
-compliments filter in the inbox, the acknowledgements settings page, and the automatic
-acknowledgement in the thread."""
+marker on the customer's inbox rows, the compliments filter in the inbox, the acknowledgements
+settings page, and the automatic acknowledgement in the thread."""
 
 from __future__ import annotations
+
+import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock
 from balie.agents import service as agent_service
+from balie.customers import blocking
 from balie.scheduling import runner
 from balie.shops.models import Shop
 from balie.sla import acknowledgement_settings
@@ -161,3 +164,41 @@ def test_a_block_by_a_rule_says_so(client: TestClient, tenant: Tenant, factory: 
     sign_in(client, tenant)
     page = client.get(f"/inbox/c/{posted['conversation_id']}").text
     assert "Gedempt door een regel sinds" in page and "Reden: Automatische melding" in page
+
+
+def block_marker(page: str, conversation_id: object) -> str | None:
+    """The blocked/muted marker on that conversation's inbox row, if it has one."""
+    start = page.index(f'data-conversation-id="{conversation_id}" data-testid="conversation-row"')
+    row = page[start:page.index("</li>", start)]
+    found = re.search(r'data-testid="customer-block">([^<]*)<', row)
+    return found.group(1) if found else None
+
+
+def test_the_inbox_marks_the_rows_of_blocked_and_muted_customers(
+    client: TestClient, tenant: Tenant, factory: sessionmaker[Session]
+) -> None:
+    blocked = post_message(client, tenant, customer={"email": "boos@example.nl"})
+    muted = post_message(client, tenant, customer={"email": "nieuwsbrief@example.nl"})
+    plain = post_message(client, tenant, customer={"email": "blij@example.nl"})
+    for posted, mode in ((blocked, "blocked"), (muted, "muted")):
+        with factory() as session, session.begin():
+            blocking.block(session, shop_id=tenant.shop_id, customer_id=int(str(posted["customer_id"])), mode=mode,
+                           actor_agent_id=tenant.agent_id)
+    sign_in(client, tenant)
+
+    page = client.get("/inbox").text
+    partial = client.get("/ui/partials/list").text  # what a live refresh shows
+
+    for html in (page, partial):
+        assert block_marker(html, blocked["conversation_id"]) == "Geblokkeerd"
+        assert block_marker(html, muted["conversation_id"]) == "Gedempt"
+        assert block_marker(html, plain["conversation_id"]) is None
+    client.get("/ui/lang/en")
+    english = client.get(f"/inbox/c/{plain['conversation_id']}").text  # the list beside an open conversation
+    assert block_marker(english, blocked["conversation_id"]) == "Blocked"
+    assert block_marker(english, muted["conversation_id"]) == "Muted"
+
+    with factory() as session, session.begin():
+        blocking.unblock(session, shop_id=tenant.shop_id, customer_id=int(str(blocked["customer_id"])),
+                         actor_agent_id=tenant.agent_id)
+    assert block_marker(client.get("/inbox").text, blocked["conversation_id"]) is None

@@ -48,7 +48,8 @@ def list_conversations(
     page = service.list_conversations(db, actor, filters)
     now = clock.now()
     return ConversationPage(
-        items=[present.conversation_out(i.conversation, i.customer_name, present.listed_assignee(i), now)
+        items=[present.conversation_out(i.conversation, i.customer_name, present.listed_assignee(i), now,
+                                        customer_block_state=i.customer_block_state)
                for i in page.items],
         next_cursor=page.next_cursor,
     )

@@ -56,7 +56,7 @@ def sla_out(conversation: Conversation, now: dt.datetime) -> SlaOut:
 
 
 def conversation_out(conversation: Conversation, customer_name: str, assignee: AgentRef | None,
-                     now: dt.datetime | None = None) -> ConversationOut:
+                     now: dt.datetime | None = None, *, customer_block_state: str = "") -> ConversationOut:
     return ConversationOut(
         id=conversation.id,
         status=conversation.status,  # type: ignore[arg-type]
@@ -64,6 +64,7 @@ def conversation_out(conversation: Conversation, customer_name: str, assignee: A
         subject=conversation.subject,
         customer_id=conversation.customer_id,
         customer_name=customer_name,
+        customer_block_state=customer_block_state or None,  # type: ignore[arg-type]
         assignee=assignee,
         team_id=conversation.team_id,
         tags=conversation.tag_list,
@@ -117,18 +118,15 @@ def message_out(
     )
 
 
-def customer_name(session: Session, shop_id: int, customer_id: int) -> str:
-    customer = customer_service.get(session, shop_id=shop_id, customer_id=customer_id)
-    idents = customer_service.identities(session, shop_id=shop_id, customer_id=customer.id)
-    return customer_service.display_name(customer, idents)
-
-
 def detail(session: Session, actor: Actor, conversation: Conversation) -> ConversationDetail:
     agents = agents_by_id(session, actor.shop_id)
-    name = customer_name(session, actor.shop_id, conversation.customer_id)
+    customer = customer_service.get(session, shop_id=actor.shop_id, customer_id=conversation.customer_id)
+    name = customer_service.display_name(
+        customer, customer_service.identities(session, shop_id=actor.shop_id, customer_id=customer.id))
     rows = service.messages(session, actor, conversation.id)
     files = service.attachments(session, actor, [m.id for m in rows])
-    base = conversation_out(conversation, name, agent_ref(agents, conversation.assignee_id))
+    base = conversation_out(conversation, name, agent_ref(agents, conversation.assignee_id),
+                            customer_block_state=customer.block_state)
     return ConversationDetail(
         **base.model_dump(),
         messages=[message_out(m, name, agents, files.get(m.id, [])) for m in rows],

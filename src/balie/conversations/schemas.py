@@ -64,6 +64,8 @@ class ConversationOut(BaseModel):
     subject: str
     customer_id: int
     customer_name: str
+    customer_block_state: Literal["blocked", "muted"] | None = Field(
+        default=None, description="the customer is blocked or muted (customers/blocking.py); null when neither")
     assignee: AgentRef | None
     team_id: int | None
     tags: list[str]

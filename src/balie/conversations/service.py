@@ -61,6 +61,7 @@ class ListItem:
     # None when nobody is assigned, or the assignee no longer works in this shop.
     assignee_name: str | None = None
     assignee_email: str | None = None
+    customer_block_state: str = ""  # "", "blocked" or "muted" (customers/blocking.py)
 
 
 @dataclass
@@ -69,7 +70,8 @@ class Page:
     next_cursor: str | None = None
 
 
-_Listed = Select[Conversation, str, str | None, str | None]  # conversation, customer name, assignee name and e-mail
+# conversation, customer name, assignee name and e-mail, the customer's block state
+_Listed = Select[Conversation, str, str | None, str | None, str]
 
 
 def _apply_filters(query: _Listed, shop_id: int, actor: Actor, filters: Filters) -> _Listed:
@@ -131,9 +133,10 @@ def list_conversations(session: Session, actor: Actor, filters: Filters) -> Page
         raise Invalid(f"sort must be one of {', '.join(SORTS)}", code="invalid_filter")
     limit = max(1, min(filters.limit, MAX_PAGE_SIZE))
     # The names the list shows come along in the same trip: the customer's (or an identity of
-    # theirs) and the assignee's, while they work in this shop.
+    # theirs) and the assignee's, while they work in this shop; and whether the customer is
+    # blocked or muted, from the customer row the name needs anyway.
     query: _Listed = (
-        select(Conversation, customer_service.display_name_column(), Agent.name, Agent.email)
+        select(Conversation, customer_service.display_name_column(), Agent.name, Agent.email, Customer.block_state)
         .join(Customer, Customer.id == Conversation.customer_id)
         .outerjoin(Membership, and_(Membership.shop_id == shop_id, Membership.agent_id == Conversation.assignee_id))
         .outerjoin(Agent, Agent.id == Membership.agent_id)

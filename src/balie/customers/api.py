@@ -27,7 +27,8 @@ def customer_out(db: Session, actor: Actor, customer_id: int) -> CustomerOut:
     agents = present.agents_by_id(db, actor.shop_id)
     timeline = [
         TimelineEntry(type="conversation", at=c.last_activity_at,
-                      conversation=present.conversation_out(c, name, present.agent_ref(agents, c.assignee_id)))
+                      conversation=present.conversation_out(c, name, present.agent_ref(agents, c.assignee_id),
+                                                            customer_block_state=customer.block_state))
         for c in service.conversations_of(db, shop_id=actor.shop_id, customer_id=customer.id)
     ]
     for merge in service.merge_events(db, shop_id=actor.shop_id, customer_id=customer.id):

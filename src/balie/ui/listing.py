@@ -54,6 +54,8 @@ SORT_LABELS = {"waiting": N_("Longest waiting"), "recent": N_("Most recent"), "s
 # The SLA badge of a row (met and "no promise" show none), and what its title says.
 SLA_LABELS = {"on_track": N_("On track"), "due_soon": N_("Due soon"), "breached": N_("Breached"),
               "paused": N_("SLA paused")}
+# The marker on a row whose customer is blocked or muted (customers/blocking.py).
+BLOCK_LABELS = {"blocked": N_("Blocked"), "muted": N_("Muted")}
 PRIORITY_LABELS = {"low": N_("Low"), "normal": N_("Normal"), "high": N_("High"), "urgent": N_("Urgent")}
 STATUS_LABELS = {
     "open": N_("Open"), "pending": N_("Pending"), "snoozed": N_("Snoozed"),
@@ -121,6 +123,7 @@ class Row:
     id: int
     url: str
     customer_name: str
+    customer_block: str  # "blocked", "muted"; "" for no marker
     subject: str
     preview: str
     channel: str
@@ -162,6 +165,7 @@ def rows(session: Session, actor: Actor, query: ListQuery, language: Language) -
             id=conversation.id,
             url=f"/inbox/c/{conversation.id}{suffix}",
             customer_name=item.customer_name,
+            customer_block=item.customer_block_state,
             subject=conversation.subject,
             preview=conversation.preview,
             channel=conversation.channel,
@@ -196,6 +200,7 @@ def list_context(session: Session, actor: Actor, query: ListQuery, language: Lan
         "channel_labels": CHANNEL_LABELS,
         "sort_labels": SORT_LABELS,
         "sla_labels": SLA_LABELS,
+        "block_labels": BLOCK_LABELS,
         "priority_labels": PRIORITY_LABELS,
         "status_labels": STATUS_LABELS,
         "list_partial_url": "/ui/partials/list" + query.query_string(),

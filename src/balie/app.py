@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.callbacks.widget_api import router as widget_callbacks_router
     from balie.channels.api.api import router as api_channel_router
     from balie.channels.email.api import router as mailboxes_router
+    from balie.commerce.api import router as commerce_router
     from balie.conversations.api import router as conversations_router
     from balie.conversations.outbound_api import router as outbound_conversations_router
     from balie.customers.api import router as customers_router
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     app.include_router(api_channel_router)
     app.include_router(automation_router)
     app.include_router(callbacks_router)
+    app.include_router(commerce_router)
     app.include_router(widget_callbacks_router)
     app.include_router(callbacks_ui_router)
     app.include_router(mailboxes_router)

@@ -7,6 +7,7 @@ from balie.callbacks.models import Callback, CallbackAttempt
 from balie.canned.models import CannedReply
 from balie.channels.chat.models import ChatVisitor, WidgetSettings
 from balie.channels.email.models import Mailbox
+from balie.commerce.models import Connection, Order, OrderLine, Shipment, TrackingEvent, WebhookDelivery
 from balie.conversations.models import Attachment, Conversation, ConversationTag, Message
 from balie.customers.models import Customer, Identity
 from balie.db import Base
@@ -30,6 +31,7 @@ __all__ = [
     "CallbackAttempt",
     "CannedReply",
     "ChatVisitor",
+    "Connection",
     "Conversation",
     "ConversationTag",
     "Customer",
@@ -43,16 +45,21 @@ __all__ = [
     "Membership",
     "Message",
     "OpeningInterval",
+    "Order",
+    "OrderLine",
     "OutboxEntry",
     "PageEvent",
     "Rule",
     "RuleRun",
+    "Shipment",
     "Shop",
     "SlaPolicy",
     "SlaTarget",
     "Team",
     "TeamMember",
+    "TrackingEvent",
     "WebSession",
+    "WebhookDelivery",
     "WidgetSettings",
     "metadata",
 ]

@@ -134,3 +134,25 @@ class OrderOut(BaseModel):
 class OrderPage(BaseModel):
     items: list[OrderOut]
     next_cursor: str | None
+
+
+class ConnectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    secret: str | None = Field(default=None, max_length=256, description="the platform's signing secret; "
+                                                                        "empty for tracking: Balie makes one")
+    api_url: str | None = Field(default=None, max_length=2000, description="WooCommerce: the shop's address")
+    api_key: str | None = Field(default=None, max_length=256, description="WooCommerce REST consumer key")
+    api_secret: str | None = Field(default=None, max_length=256, description="WooCommerce REST consumer secret")
+
+
+class ConnectionOut(BaseModel):
+    platform: str
+    webhook_url: str = Field(description="the address to give the platform (path; prefix with Balie's host)")
+    api_url: str | None
+    secret: str | None = Field(description="only in the answer to PUT: never shown again")
+    updated_at: dt.datetime
+
+
+class ConnectionList(BaseModel):
+    items: list[ConnectionOut]

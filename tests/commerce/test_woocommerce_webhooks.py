@@ -231,3 +231,20 @@ def test_an_unparseable_phone_is_left_out_and_a_belgian_number_read_as_belgian(
 
 ORDER_LINE = {"id": 1, "name": "Sokken", "product_id": 5, "variation_id": 0, "quantity": 1, "sku": "SOK",
               "price": 4.5, "total": "4.50"}
+
+
+def test_numbers_the_database_would_refuse_get_a_clear_answer(client: TestClient, tenant: Tenant,
+                                                              factory: sessionmaker[Session]) -> None:
+    url = connect(client, tenant, factory)
+    huge = 2**70
+    big_quantity = wc_order()
+    big_quantity["line_items"][0]["quantity"] = huge
+    not_a_number = wc_order()
+    not_a_number["line_items"][0]["price"] = float("nan")
+
+    assert deliver(client, url, big_quantity).json()["detail"].startswith("line_items[0].quantity: larger than")
+    assert deliver(client, url, not_a_number).json()["detail"].startswith("line_items[0].price: not a finite")
+    assert deliver(client, url, wc_order(total="1e400")).json()["detail"].startswith("total: larger than")
+    assert deliver(client, url, {"id": huge}, topic="order.deleted").json()["status"] == "unknown_order"
+    assert deliver(client, url, wc_order(customer_id=huge, id=huge), topic="order.created").status_code == 200
+    assert order_count(factory) == 1

@@ -175,7 +175,10 @@ def cmd_commerce_reconcile(args: argparse.Namespace, settings: config.Settings) 
             raise SystemExit(f"--since: {args.since!r} is not an ISO 8601 time (2026-11-20T00:00:00+01:00)") from None
         if since.tzinfo is None:
             raise SystemExit("--since: give a time zone (2026-11-20T00:00:00+01:00 or ...Z)")
-    factory = _factory(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Through the bus, so agents connected to a server sharing BALIE_REDIS_URL see the orders arrive.
+    factory = make_sessionmaker(make_engine(settings.database_url),
+                                events.session_info(events.make_bus(settings.redis_url, settings.redis_prefix)))
     with transaction(factory) as session:
         shop_id = shop_service.find(session, args.shop).id
     try:

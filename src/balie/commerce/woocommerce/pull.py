@@ -26,7 +26,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from balie import clock, netguard
+from balie import clock, events, netguard
 from balie.commerce import orders
 from balie.commerce.models import Connection
 from balie.commerce.woocommerce import mapping
@@ -136,11 +136,13 @@ def fetch_page(client: httpx.Client, target: Target, page: int) -> tuple[list[An
 
 
 def _save_one(session: Session, shop_id: int, data: orders.OrderInput) -> orders.Saved:
+    """In a savepoint (whose events go with it when it rolls back), so one order that cannot be
+    saved leaves the rest of the page."""
     try:
-        with session.begin_nested():
+        with events.savepoint(session):
             return orders.save(session, shop_id, data, source=PLATFORM)
     except IntegrityError:  # a webhook saved the same customer or order just now: theirs is found
-        with session.begin_nested():
+        with events.savepoint(session):
             return orders.save(session, shop_id, data, source=PLATFORM)
 
 

@@ -15,6 +15,7 @@ from balie import clock
 from balie.automation import jobs as automation_jobs
 from balie.automation import webhooks as automation_webhooks
 from balie.channels.email import polling
+from balie.commerce.woocommerce import pull as woocommerce_pull
 from balie.config import Settings
 from balie.conversations import jobs as conversation_jobs
 from balie.conversations import received
@@ -30,6 +31,7 @@ from balie.storage import FileStore
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 PURGE_SECONDS = 60.0  # how often finished due jobs past their retention are deleted
+PULL_CHECK_SECONDS = 15.0  # how often the worker looks for WooCommerce shops due a pull
 # What runs a due job of each kind (balie.scheduling); a kind missing here is left pending.
 HANDLERS: Mapping[str, scheduling.Handler] = {
     follow_up_jobs.KIND: follow_up_jobs.fire, received.KIND: received.fire,
@@ -49,9 +51,14 @@ class Worker:
         self.handlers = dict(HANDLERS if handlers is None else handlers)
         self.mail_poller: polling.Poller | None = None
         self.webhooks_private = settings.webhook_allow_private if settings is not None else False
+        # WooCommerce's reconciliation pull runs in workers given settings (the app's, `balie worker`).
+        self.woocommerce_pull_seconds = settings.woocommerce_pull_seconds if settings is not None else 0
+        self.http_timeout = settings.webhook_timeout_seconds if settings is not None else 10.0
+        self.ingest_lock = ingest_lock or threading.Lock()
+        self._pull_checked_at: float | None = None
         if settings is not None and store is not None and limiter is not None:
             # The lock keeps this worker's own polls from interleaving their SQLite writes.
-            self.mail_poller = polling.Poller(factory, store, limiter, settings, ingest_lock or threading.Lock())
+            self.mail_poller = polling.Poller(factory, store, limiter, settings, self.ingest_lock)
         self._purged_at: float | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -73,8 +80,19 @@ class Worker:
         done += conversation_jobs.wake_snoozed(self.factory)
         if self.mail_poller is not None:
             done += len(polling.poll_due(self.mail_poller))
+        done += self._pull_woocommerce()
         self._purge()
         return done
+
+    def _pull_woocommerce(self) -> int:
+        """Now and then, the WooCommerce shops whose reconciliation pull is due."""
+        if self.woocommerce_pull_seconds <= 0 or (
+                self._pull_checked_at is not None and time.monotonic() - self._pull_checked_at < PULL_CHECK_SECONDS):
+            return 0
+        self._pull_checked_at = time.monotonic()
+        return woocommerce_pull.pull_due(self.factory, interval=self.woocommerce_pull_seconds,
+                                         allow_private=self.webhooks_private, timeout=self.http_timeout,
+                                         lock=self.ingest_lock)
 
     def _purge(self) -> None:
         """Now and then, finished due jobs past their retention go (not counted as work done)."""

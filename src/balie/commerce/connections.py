@@ -53,6 +53,12 @@ def save(session: Session, shop_id: int, platform: str, *, secret: str | None, a
         connection = Connection(shop_id=shop_id, platform=platform, created_at=now, **values)
         session.add(connection)
     else:
+        if (connection.api_url, connection.api_key, connection.api_secret) != (
+                values["api_url"], values["api_key"], values["api_secret"]):
+            # New address or keys: the WooCommerce pull is due at once, from scratch for a new address.
+            connection.pull_due_at, connection.pull_failures, connection.pull_error = None, 0, ""
+            if connection.api_url != values["api_url"]:
+                connection.last_pulled_at = None
         for key, value in values.items():
             setattr(connection, key, value)
     connection.updated_at = now

@@ -128,6 +128,14 @@ class Connection(Base):
     api_url: Mapped[str | None] = mapped_column(String(2000), default=None)
     api_key: Mapped[str | None] = mapped_column(String(256), default=None)
     api_secret: Mapped[str | None] = mapped_column(String(256), default=None)
+    # WooCommerce's reconciliation pull (commerce/woocommerce/pull.py): orders modified after
+    # `last_pulled_at` (the shop's own clock) are asked for next; when it is due, who holds it,
+    # and how it last went.
+    last_pulled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    pull_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    pull_locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    pull_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pull_error: Mapped[str] = mapped_column(String(500), default="", server_default="")
     updated_at: Mapped[dt.datetime] = created_at()
     created_at: Mapped[dt.datetime] = created_at()
 

@@ -1,6 +1,6 @@
 """where each shop's WooCommerce reconciliation pull got to, when it is due, and how it went
 
-Revision ID: 0015
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-24
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0015'
+revision: str = '0012'
 down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

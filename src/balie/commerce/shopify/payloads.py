@@ -27,6 +27,7 @@ ORDER_FIELDS = (("lines", "line_items"), ("total", "total_price"), ("placed_at",
                 ("external_id", "id"))
 MAX_SKU = 64
 MAX_LINE_NAME = 300
+MAX_CARRIER = 64
 _DUTCH_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 
 
@@ -254,14 +255,17 @@ def fulfillment(payload: dict[str, Any], where: str = "") -> Fulfillment:
     single = payload.get("tracking_number")
     if not codes and single:
         codes = [text(single, f"{where}tracking_number")]
-    urls = [url for url in list_at(payload, "tracking_urls") if isinstance(url, str) and url]
+    # Only web addresses are links; Shopify also stores whatever the shop typed.
+    urls = [url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+            for url in list_at(payload, "tracking_urls")]
     single_url = payload.get("tracking_url")
-    if not urls and isinstance(single_url, str) and single_url:
+    if not urls and isinstance(single_url, str) and single_url.startswith(("https://", "http://")):
         urls = [single_url]
     company = payload.get("tracking_company")
-    carrier = text(company, f"{where}tracking_company").strip() if company else None
-    parcels = [(code.strip(), urls[index] if index < len(urls) else None, carrier)
-               for index, code in enumerate(codes)]
+    carrier = text(company, f"{where}tracking_company").strip()[:MAX_CARRIER] if company else None
+    # Carriers print codes in groups ("3S ABCD 1234"); the code itself has no spaces.
+    parcels = [("".join(code.split()), urls[index] if index < len(urls) else None, carrier)
+               for index, code in enumerate(codes) if code.strip()]
     status = payload.get("shipment_status")
     return Fulfillment(
         order_id=identifier(order_id, f"{where}order_id") if order_id is not None else None,

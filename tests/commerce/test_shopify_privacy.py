@@ -7,17 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from commerce_support import ORDER
+from commerce_support import post as post_api_order
 from fastapi.testclient import TestClient
+from shopify_support import connect, deliver, fulfillment, order
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.audit.models import AuditEvent
 from balie.commerce.models import Order, Shipment
 from balie.customers.models import Customer, Identity
-from commerce_support import ORDER
-from commerce_support import post as post_api_order
 from factories import Tenant, post_message
-from shopify_support import connect, deliver, fulfillment, order
 
 CUSTOMER = {"id": 7301, "email": "jan@example.nl", "phone": "+31612345678"}
 

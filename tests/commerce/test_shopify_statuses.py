@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from shopify_support import connect, deliver, fulfillment, order
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.commerce.models import TRACKING_STATUSES
 from balie.commerce.shopify import statuses
 from factories import Tenant
-from shopify_support import connect, deliver, fulfillment, order
 
 # Shopify's FulfillmentEventStatus values (Admin API), as webhooks spell them.
 DOCUMENTED = ("attempted_delivery", "carrier_picked_up", "confirmed", "delayed", "delivered", "failure",

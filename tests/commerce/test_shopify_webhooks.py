@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.commerce.models import Order, Shipment, TrackingEvent, WebhookDelivery
-from factories import Tenant
+from balie.config import Settings
+from factories import Tenant, make_tenant
 
 
 @pytest.fixture
@@ -307,3 +309,20 @@ def test_a_large_order_within_the_limit_is_taken(client: TestClient, tenant: Ten
 
     assert response.status_code == 200, response.text
     assert len(orders_of(client, tenant, "1002")[0]["lines"]) == 450
+
+
+def test_the_shopify_limit_holds_when_the_install_allows_larger_bodies(settings: Settings) -> None:
+    from balie.app import create_app
+
+    roomy = create_app(replace(settings, max_request_bytes=8 * 1024 * 1024), run_worker=False)
+    try:
+        with TestClient(roomy) as client:
+            tenant = make_tenant(roomy.state.context.factory)
+            key = connect(client, tenant, roomy.state.context.factory)
+            response = deliver(client, key, "orders/create", order(note="x" * (3 * 1024 * 1024)))
+            counted = counts(roomy.state.context.factory)
+    finally:
+        roomy.state.context.engine.dispose()
+
+    assert response.status_code == 413 and response.json()["error"] == "request_too_large"
+    assert counted == (0, 0, 0, 0)

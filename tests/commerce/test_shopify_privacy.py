@@ -135,9 +135,12 @@ def test_redacting_a_shop_removes_everything_shopify_gave(client: TestClient, te
                                                           frozen_clock: object) -> None:
     shopify_order(client, key)
     deliver(client, key, "fulfillments/create", fulfillment())
+    shopify_order(client, key, id=5201100006, name="#1006", email="kees@example.nl",
+                  customer={"id": 7302, "email": "kees@example.nl"})
+    post_message(client, tenant, customer={"email": "kees@example.nl"}, text="Kan ik nog iets toevoegen?")
     own = post_api_order(client, tenant, dict(ORDER, customer={"email": "piet@example.nl"}))
     assert own.status_code == 201
-    shopify_customer = customer_of(factory, "1002")
+    shopify_customer, writer = customer_of(factory, "1002"), customer_of(factory, "1006")
 
     response = deliver(client, key, "shop/redact", {"shop_id": 954889, "shop_domain": "winkel.myshopify.com"})
 
@@ -146,8 +149,11 @@ def test_redacting_a_shop_removes_everything_shopify_gave(client: TestClient, te
         assert session.scalars(select(Order.number)).all() == ["10023"]
         assert session.scalars(select(Shipment)).all() == []
     assert shopify_customer is not None and identities_of(factory, shopify_customer) == []
+    # Someone who wrote to the shop keeps what they wrote from, and the conversation.
+    assert writer is not None and identities_of(factory, writer) == [("email", "kees@example.nl"),
+                                                                     ("external", "7302")]
     [audit] = audits(factory, "shopify.shop_redacted")
-    assert audit.data == {"orders": 1, "shipments": 1, "tracking_events": 1, "customers_emptied": 1}
+    assert audit.data == {"orders": 2, "shipments": 1, "tracking_events": 1, "customers_emptied": 1}
     # The app is gone: the connection with it, so later deliveries are refused.
     assert deliver(client, key, "orders/create", order()).status_code == 401
 

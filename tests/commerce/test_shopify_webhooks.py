@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from shopify_support import SECRET, connect, deliver, fixture_order, fulfillment, order, sign
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.commerce.models import Order, Shipment, TrackingEvent, WebhookDelivery
@@ -326,3 +326,29 @@ def test_the_shopify_limit_holds_when_the_install_allows_larger_bodies(settings:
 
     assert response.status_code == 413 and response.json()["error"] == "request_too_large"
     assert counted == (0, 0, 0, 0)
+
+
+def test_a_repeat_and_a_scan_cost_a_fixed_number_of_statements(client: TestClient, key: str,
+                                                                factory: sessionmaker[Session],
+                                                                frozen_clock: object) -> None:
+    deliver(client, key, "orders/create", order())
+    deliver(client, key, "fulfillments/create", fulfillment(), webhook_id="first-scan")
+    engine = factory.kw["bind"]
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]).split("\n")[0][:80])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        deliver(client, key, "fulfillments/create", fulfillment(), webhook_id="first-scan")
+        repeat = list(statements)
+        statements.clear()
+        deliver(client, key, "fulfillments/update", fulfillment(shipment_status="out_for_delivery",
+                                                                updated_at="2026-11-24T09:00:00+01:00"))
+        scan = list(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert len(repeat) <= 2, repeat  # the shop and its connection; the delivery id
+    assert len(scan) <= 14, scan  # most of them the core's: the parcel, the order, the scan, the status

@@ -231,6 +231,11 @@ def test_an_unknown_topic_is_answered_and_ignored(client: TestClient, key: str, 
     ({"line_items": "laptop"}, "line_items: expected a list"),
     ({"total_price": "12.345"}, "total_price: more than two decimals"),
     ({"customer": "Jan"}, "customer: expected an object"),
+    ({"line_items": [{"title": "Laptop", "quantity": 2**70, "price": "1.00"}]}, "line_items[0].quantity: larger"),
+    ({"created_at": "9999-12-31T23:59:59-14:00"}, "created_at: 9999-12-31"),
+    ({"total_price": "1e400"}, "total_price: larger than"),
+    ({"total_price": "NaN"}, "total_price: not a finite amount"),
+    ({"updated_at": 20261124}, "updated_at: expected a date and time"),
 ])
 def test_a_payload_that_cannot_be_applied_names_the_field_and_stores_nothing(
         change: dict[str, Any], field: str, client: TestClient, key: str, factory: sessionmaker[Session]) -> None:
@@ -246,6 +251,9 @@ def test_a_fulfillment_without_an_order_reference_names_the_field(client: TestCl
     response = deliver(client, key, "fulfillments/create", fulfillment(order_id=None, name=None))
     unknown = deliver(client, key, "fulfillments/create", fulfillment(name=None, order_id=999))
 
+    many = deliver(client, key, "fulfillments/create", fulfillment(tracking_numbers=[f"C{i}" for i in range(101)]))
+
+    assert many.status_code == 400 and many.json()["detail"] == "tracking_numbers: at most 100"
     assert response.status_code == 400 and response.json()["detail"].startswith("order_id: required")
     assert unknown.status_code == 400 and unknown.json()["detail"].startswith("name: required")
     assert counts(factory) == (0, 0, 0, 0)

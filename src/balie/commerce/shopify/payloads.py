@@ -28,6 +28,7 @@ ORDER_FIELDS = (("lines", "line_items"), ("total", "total_price"), ("placed_at",
 MAX_SKU = 64
 MAX_LINE_NAME = 300
 MAX_CARRIER = 64
+MAX_PARCELS = 100  # tracking numbers in one fulfillment
 _DUTCH_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 
 
@@ -252,6 +253,8 @@ def fulfillment(payload: dict[str, Any], where: str = "") -> Fulfillment:
     if order_id is None and from_name is None:
         raise invalid(f"{where}order_id", "required (or a name such as #1001.1)")
     codes = [text(code, f"{where}tracking_numbers") for code in list_at(payload, "tracking_numbers") if code]
+    if len(codes) > MAX_PARCELS:
+        raise invalid(f"{where}tracking_numbers", f"at most {MAX_PARCELS}")
     single = payload.get("tracking_number")
     if not codes and single:
         codes = [text(single, f"{where}tracking_number")]

@@ -247,13 +247,19 @@ def test_a_payload_that_cannot_be_applied_names_the_field_and_stores_nothing(
 
 
 def test_a_fulfillment_without_an_order_reference_names_the_field(client: TestClient, key: str,
-                                                                   factory: sessionmaker[Session]) -> None:
+                                                                   factory: sessionmaker[Session],
+                                                                   frozen_clock: object) -> None:
     response = deliver(client, key, "fulfillments/create", fulfillment(order_id=None, name=None))
     unknown = deliver(client, key, "fulfillments/create", fulfillment(name=None, order_id=999))
 
     many = deliver(client, key, "fulfillments/create", fulfillment(tracking_numbers=[f"C{i}" for i in range(101)]))
 
+    long_code = deliver(client, key, "fulfillments/create", fulfillment(tracking_numbers=["C" * 129]))
+    future = deliver(client, key, "fulfillments/create", fulfillment(updated_at="2036-11-24T08:00:00+01:00"))
+
     assert many.status_code == 400 and many.json()["detail"] == "tracking_numbers: at most 100"
+    assert long_code.status_code == 400 and long_code.json()["detail"] == "tracking_numbers: longer than 128 characters"
+    assert future.status_code == 400 and future.json()["detail"].startswith("updated_at: 2036-11-24T07:00:00")
     assert response.status_code == 400 and response.json()["detail"].startswith("order_id: required")
     assert unknown.status_code == 400 and unknown.json()["detail"].startswith("name: required")
     assert counts(factory) == (0, 0, 0, 0)

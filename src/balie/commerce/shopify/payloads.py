@@ -25,6 +25,8 @@ PROMISE_ATTRIBUTES = ("delivery_date", "bezorgdatum", "leverdatum", "delivery_da
 ORDER_FIELDS = (("lines", "line_items"), ("total", "total_price"), ("placed_at", "created_at"),
                 ("number", "name"), ("customer.external_id", "customer.id"), ("payment_status", "financial_status"),
                 ("external_id", "id"))
+PARCEL_FIELDS = (("tracking_code", "tracking_numbers"), ("carrier", "tracking_company"), ("order_number", "name"),
+                 ("tracking_url", "tracking_urls"), ("occurred_at", "updated_at"), ("external_id", "id"))
 MAX_SKU = 64
 MAX_LINE_NAME = 300
 MAX_CARRIER = 64
@@ -90,10 +92,10 @@ def list_at(payload: dict[str, Any], field: str) -> list[Any]:
     return value
 
 
-def renamed(error: Invalid) -> Invalid:
-    """The core's error about an order, with Shopify's name for the field."""
+def renamed(error: Invalid, fields: tuple[tuple[str, str], ...] = ORDER_FIELDS) -> Invalid:
+    """The core's error about an order (or a parcel), with Shopify's name for the field."""
     detail = error.detail
-    for core, shopify in ORDER_FIELDS:
+    for core, shopify in fields:
         if detail.startswith(core) and detail[len(core):len(core) + 1] in (":", ".", "["):
             return Invalid(shopify + detail[len(core):], code=error.code)
     return error

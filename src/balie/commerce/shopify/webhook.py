@@ -71,7 +71,7 @@ def _apply_fulfillment(session: Session, shop_id: int, payload: dict[str, Any], 
             if parcel.event is not None and shipment.status != parcel.event.status:
                 shipments.add_event(session, shipment, parcel.event, source=SOURCE)
         except Invalid as error:
-            raise Invalid(f"{where}{error.detail}", code=error.code) from None
+            raise Invalid(where + payloads.renamed(error, payloads.PARCEL_FIELDS).detail, code=error.code) from None
     return f"{len(parcels)} parcel(s) of order {number}"
 
 

@@ -82,8 +82,9 @@ def test_an_excel_export_in_windows_1252_with_semicolons_and_decimal_commas(
 
 def test_utf8_with_bom_tabs_english_headers_in_any_case_and_zoned_times(
         env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], client: TestClient, tenant: Tenant) -> None:
-    content = ("NUMBER\tEmail\tPlaced_At\tCurrency\tTotal\tName\tQuantity\tPrice\tNotes\n"
-               "A-1\tpiet@example.nl\t2026-11-23T09:00:00Z\teur\t10.00\tThee €\t1\t10.00\tvia de telefoon\n")
+    content = ("NUMBER\tEmail\tPlaced_At\tCurrency\tTotal\tName\tQuantity\tPrice\tNotes\tStatus\n"
+               "A-1\tpiet@example.nl\t2026-11-23T09:00:00Z\teur\t10.00\tThee €\t1\t10.00\tvia de telefoon\t"
+               "Geannuleerd\n")
     path = write(tmp_path, b"\xef\xbb\xbf" + content.encode())
 
     code, out, _ = run(capsys, tenant, path)
@@ -92,7 +93,7 @@ def test_utf8_with_bom_tabs_english_headers_in_any_case_and_zoned_times(
     assert "utf-8 (BOM), delimiter tab" in out and "Columns not read: 'Notes'." in out
     order = orders_of(client, tenant)["A-1"]
     assert order["placed_at"].startswith("2026-11-23T09:00:00") and order["currency"] == "EUR"
-    assert order["lines"][0]["name"] == "Thee €"
+    assert order["lines"][0]["name"] == "Thee €" and order["status"] == "cancelled"
 
 
 def test_excels_sep_line_and_plain_commas(env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -208,6 +209,7 @@ def test_hostile_and_oversized_values_are_rejected_by_row(
         "=HYPERLINK(\"http://evil.example\");1,00;EUR;2026-11-23;Pen;0;1,00\n"  # a formula as number
         "4;99999999999,00;EUR;2026-11-23;Pen;1;1,00\n"                      # amount too large
         "5;1,00;EUR;2026-11-23;Pen;99999999999;1,00\n"                      # quantity too large
+        "5b;1,00;EUR;2026-11-23;Pen;1.000;1,00\n"                          # a thousand, or one?
         "6;1,00;EUR;1800-01-01;Pen;1;1,00\n"                                # out of range
     ))
     report = tmp_path / "report.csv"
@@ -219,7 +221,8 @@ def test_hostile_and_oversized_values_are_rejected_by_row(
     assert "row 3, name: contains a control or invalid character" in out
     assert "row 4, quantity: must be at least 1 (got 0) (order =HYPERLINK" in out
     assert "row 5, total: larger than 9999999999.99" in out
-    assert "row 6, quantity: " in out and "row 7, placed_at: " in out
+    assert "row 6, quantity: " in out and "row 7, quantity: '1.000' is not a whole number" in out
+    assert "row 8, placed_at: " in out
     assert count(factory) == (0, 0)
     assert "'=HYPERLINK" in report.read_text(encoding="utf-8-sig")  # shown in Excel, not run
 

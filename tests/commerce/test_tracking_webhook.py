@@ -119,6 +119,9 @@ def test_wrong_missing_stale_and_foreign_signatures_are_refused_and_logged(
                                     headers={"X-Balie-Signature": security.sign(sender.secret, body, "")}),
         "ten minutes old": sender.send(PARCEL, shift=-600),
         "ten minutes ahead": sender.send(PARCEL, shift=600),
+        "far future": client.post(f"/webhooks/tracking/{sender.key}", content=body, headers={
+            "X-Balie-Timestamp": "999999999999",
+            "X-Balie-Signature": security.sign(sender.secret, body, "999999999999")}),
         "body changed after signing": sender.send(PARCEL, headers={
             "X-Balie-Signature": security.sign(sender.secret, body + b" ", str(int(clock.now().timestamp())))}),
         "unknown shop": sender.send(PARCEL, key="pk_nobody"),
@@ -274,7 +277,9 @@ def test_bodies_that_are_not_json_objects_or_too_large_are_refused(sender: Sende
 
 
 def test_a_hostile_delivery_id_is_refused(sender: Sender, factory: sessionmaker[Session]) -> None:
-    response = sender.send(PARCEL, headers={"X-Balie-Delivery": "x" * 200})
+    long = sender.send(PARCEL, headers={"X-Balie-Delivery": "x" * 200})
+    empty = sender.send(PARCEL, headers={"X-Balie-Delivery": ""})
 
-    assert response.status_code == 400
+    assert long.status_code == 400 and long.json()["detail"].startswith("X-Balie-Delivery:")
+    assert empty.status_code == 400 and empty.json()["detail"] == "X-Balie-Delivery: required"
     assert counts(factory) == (0, 0)

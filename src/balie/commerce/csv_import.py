@@ -21,6 +21,9 @@ Outcome = Literal["created", "updated", "unchanged", "rejected"]
 # Fields given once per order: on later rows of the same order they may be empty or the same.
 ORDER_FIELDS = ("total", "currency", "placed_at", "promised_delivery_date", "status", "payment_status", "email",
                 "phone", "customer_name", "customer_id")
+# Order statuses as Dutch exports write them; anything else goes to orders.check as it is.
+STATUS_WORDS = {"afgerond": "completed", "voltooid": "completed", "geannuleerd": "cancelled",
+                "canceled": "cancelled", "": "open"}
 # How orders.check names a field → the CSV field it came from.
 _CORE_FIELDS = {"number": "number", "total": "total", "currency": "currency", "placed_at": "placed_at",
                 "status": "status", "payment_status": "payment_status", "customer.email": "email",
@@ -169,7 +172,8 @@ def _finish(table: csv_read.Table, draft: _Draft, zone: ZoneInfo) -> CsvOrder:
         number=draft.number, total=total, currency=value("currency"), placed_at=placed_at,
         customer=orders.CustomerInput(email=value("email") or None, phone=value("phone") or None,
                                       name=value("customer_name") or None, external_id=value("customer_id") or None),
-        lines=draft.lines, status=value("status").lower() or "open", payment_status=value("payment_status"),
+        lines=draft.lines, status=STATUS_WORDS.get(value("status").lower(), value("status").lower()),
+        payment_status=value("payment_status"),
         promised_delivery_date=promised,
     )
     try:

@@ -157,7 +157,8 @@ def money(value: str, column: str) -> Decimal | None:
 
 def quantity(value: str, column: str) -> int:
     text = value.strip()
-    if not re.fullmatch(r"-?\d{1,9}([.,]0+)?", text):
+    # "2,0" is two; "1.000" is refused rather than read as one (it may mean a thousand).
+    if not re.fullmatch(r"-?\d{1,9}([.,]0{1,2})?", text):
         raise Invalid(f"{column}: {text[:40]!r} is not a whole number", code="invalid_field")
     return checks.quantity(int(re.split(r"[.,]", text)[0]), column)
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from balie.commerce import connections, deliveries, tracking_webhook
+from balie.commerce import checks, connections, deliveries, tracking_webhook
 from balie.errors import TooLarge, Unauthorized
 from balie.web.context import Context
 from balie.web.deps import Ctx
@@ -44,6 +44,8 @@ def _receive(context: Context, public_key: str, body: bytes, timestamp: str | No
             log.warning("tracking webhook refused for shop %s: %s", shop.id, error.detail)
             raise
         payload = tracking_webhook.parse(body)
+        if delivery_id is not None:
+            delivery_id = checks.line(delivery_id, "X-Balie-Delivery", max_length=128)
 
         def work() -> dict[str, object]:
             if delivery_id is not None and not deliveries.first_time(db, shop.id, "tracking", delivery_id):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from commerce_support import ORDER, post
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock, security
@@ -283,3 +283,29 @@ def test_a_hostile_delivery_id_is_refused(sender: Sender, factory: sessionmaker[
     assert long.status_code == 400 and long.json()["detail"].startswith("X-Balie-Delivery:")
     assert empty.status_code == 400 and empty.json()["detail"] == "X-Balie-Delivery: required"
     assert counts(factory) == (0, 0)
+
+
+def test_a_scan_for_a_known_parcel_costs_a_fixed_number_of_queries(sender: Sender, client: TestClient,
+                                                                   tenant: Tenant,
+                                                                   factory: sessionmaker[Session]) -> None:
+    """The hot path (500 scans a second in the benchmark): a delivery with one new scan for a
+    parcel Balie knows, with a delivery id."""
+    post(client, tenant, ORDER)
+    sender.send(PARCEL)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for hour, status in ((9, "out_for_delivery"), (10, "delivered")):
+            statements.clear()
+            response = sender.send({"carrier": "PostNL", "tracking_code": "3SABCD1234567", "events": [
+                {"status": status, "occurred_at": f"2026-11-25T{hour:02d}:00:00Z"}]},
+                headers={"X-Balie-Delivery": f"scan-{hour}"})
+            assert response.json()["events"]["added"] == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) <= 11, [statement.split("\n")[0][:80] for statement in statements]

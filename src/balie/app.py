@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.commerce.api import router as commerce_router
     from balie.commerce.connections_api import router as commerce_connections_router
     from balie.commerce.shopify.api import router as shopify_router
+    from balie.commerce.tracking_webhook_api import router as tracking_webhook_router
     from balie.commerce.woocommerce.api import router as woocommerce_router
     from balie.conversations.api import router as conversations_router
     from balie.conversations.outbound_api import router as outbound_conversations_router
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     app.include_router(commerce_connections_router)
     app.include_router(woocommerce_router)
     app.include_router(shopify_router)
+    app.include_router(tracking_webhook_router)
     app.include_router(widget_callbacks_router)
     app.include_router(callbacks_ui_router)
     app.include_router(mailboxes_router)

@@ -1,4 +1,5 @@
-"""The `balie` command: serve, worker, migrate, demo, shop add, agent add, token create, commerce reconcile."""
+"""The `balie` command: serve, worker, migrate, demo, shop add, agent add, token create,
+commerce reconcile, import orders."""
 
 from __future__ import annotations
 
@@ -226,6 +227,18 @@ def cmd_mailbox_add(args: argparse.Namespace, settings: config.Settings) -> int:
     return 0
 
 
+def cmd_import_orders(args: argparse.Namespace, settings: config.Settings) -> int:
+    from balie.commerce import csv_cli
+
+    _require_schema(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        bus = events.make_bus(settings.redis_url, settings.redis_prefix)
+        return csv_cli.run(args, make_sessionmaker(engine, events.session_info(bus)))
+    finally:
+        engine.dispose()
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="balie", description="Balie customer service for web shops.")
     sub = root.add_subparsers(dest="command", required=True)
@@ -290,6 +303,16 @@ def parser() -> argparse.ArgumentParser:
     token_create.add_argument("--agent", required=True, help="the agent's e-mail address")
     token_create.add_argument("--name")
     token_create.set_defaults(handler=cmd_token_create)
+
+    importer = sub.add_parser("import", help="import data from a file").add_subparsers(dest="what", required=True)
+    import_orders = importer.add_parser("orders", help="import orders from a CSV file (one row per order line)")
+    import_orders.add_argument("file", metavar="FILE.csv")
+    import_orders.add_argument("--shop", required=True, help="shop id, public key or name")
+    import_orders.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    import_orders.add_argument("--skip-invalid", action="store_true",
+                               help="import the valid orders even when some rows are rejected")
+    import_orders.add_argument("--report", metavar="FILE", help="also write the rejected rows to this CSV file")
+    import_orders.set_defaults(handler=cmd_import_orders)
     return root
 
 

@@ -18,7 +18,7 @@ _MY_EN = r"(?:my|our|the)"
 
 _PHRASES = [
     # Dutch
-    rf"\bwaar\s+(?:blijft|blijven|is|zijn|zit|zitten)\s+{_MY_NL}\s+(?:\w+\s+){{0,2}}{_THING_NL}\b",
+    rf"\bwaar\s+(?:blijft|blijven|is|zijn|zit|zitten)\s+(?:{_MY_NL}\s+)?(?:\w+\s+){{0,2}}{_THING_NL}\b",
     rf"\bwanneer\s+(?:komt|komen|krijg\s+ik|ontvang\s+ik|wordt|worden|word)\s+(?:ik\s+)?{_MY_NL}\s+"
     rf"(?:\w+\s+)?{_THING_NL}",
     rf"\b(?:is|zijn|wordt)\s+{_MY_NL}\s+(?:\w+\s+)?{_THING_NL}\s+(?:al\s+|nou\s+|nu\s+)?"
@@ -31,7 +31,7 @@ _PHRASES = [
     rf"\b(?:status|stand\s+van\s+zaken)\s+van\s+{_MY_NL}\s+{_THING_NL}",
     r"\btrack\s*(?:&|en|and)\s*trace\b",
     # English
-    rf"\bwhere(?:'s|\s+is|\s+are)\s+{_MY_EN}\s+(?:\w+\s+){{0,2}}{_THING_EN}\b",
+    rf"\bwhere(?:'s|\s+is|\s+are)\s+(?:{_MY_EN}\s+)?(?:\w+\s+){{0,2}}{_THING_EN}\b",
     rf"\bwhen\s+(?:will|does|do|is|can\s+i\s+expect)\s+{_MY_EN}\s+(?:\w+\s+)?{_THING_EN}\s*"
     r"(?:arrive|come|be\s+delivered|ship|be\s+shipped|get\s+here|going\s+to)?",
     rf"\b(?:has|have|did|is)\s+{_MY_EN}\s+(?:\w+\s+)?{_THING_EN}\s+(?:already\s+|been\s+|yet\s+)*"

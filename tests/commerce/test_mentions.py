@@ -4,10 +4,11 @@ never one (phone numbers, postcodes, prices, dates), and only numbers the shop h
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.commerce import mentions
-from factories import Tenant
+from factories import Tenant, post_message
 from order_support import place
 
 
@@ -74,3 +75,18 @@ def test_only_numbers_the_shop_has_count(factory: sessionmaker[Session], tenant:
         assert mentions.recognise(session, tenant.shop_id, texts) == ["10023"]  # 10024 is another shop's
         assert mentions.recognise(session, other_tenant.shop_id, texts) == ["10024"]
         assert mentions.recognise(session, tenant.shop_id, ["geen nummer"]) == []
+
+
+def test_the_conversation_api_names_the_mentioned_orders(client: TestClient, factory: sessionmaker[Session],
+                                                         tenant: Tenant) -> None:
+    place(factory, tenant.shop_id, "10023")
+    place(factory, tenant.shop_id, "10024")
+    first = post_message(client, tenant, text="Waar blijft bestelling 10024? Bel 0612345678.")
+    post_message(client, tenant, text="En order #10023 en bestelling 99999, <b>#10023</b>")
+
+    detail = client.get(f"/api/v1/conversations/{first['conversation_id']}", headers=tenant.headers).json()
+
+    assert detail["order_numbers"] == ["10024", "10023"]
+    quiet = post_message(client, tenant, text="Hallo", customer={"email": "ander@example.nl"})
+    assert client.get(f"/api/v1/conversations/{quiet['conversation_id']}",
+                      headers=tenant.headers).json()["order_numbers"] == []

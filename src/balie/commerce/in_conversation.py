@@ -22,6 +22,7 @@ from balie.conversations.models import Conversation, Message
 from balie.db import scoped
 
 LOADED = 20  # the customer's newest orders beside a conversation
+SEARCHED = 50  # the customer's newest orders among which a mentioned one is looked for
 SCANNED_MESSAGES = 50  # the customer's latest messages searched for order numbers
 # Variables canned replies and rules may use; each is "" when the conversation has no order.
 VARIABLES = ("order.number", "order.status", "order.delivery_status", "order.total", "order.placed_date",
@@ -104,7 +105,7 @@ class Focus:
 
 def focus(session: Session, shop_id: int, customer_id: int, messages: Sequence[str]) -> Focus | None:
     """The order these messages of the customer are about, with its parcels; None without one."""
-    order = pick(orders.of_customer(session, shop_id, customer_id, limit=50), customer_id,
+    order = pick(orders.of_customer(session, shop_id, customer_id, limit=SEARCHED), customer_id,
                  mentions.candidates(messages))
     if order is None:
         return None

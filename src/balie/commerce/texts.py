@@ -11,7 +11,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.numbers import format_currency
 
 from balie.commerce.models import Order, OrderLine, Shipment
@@ -168,6 +168,3 @@ def summary(order: Order, lines: Sequence[OrderLine], parcels: Sequence[Shipment
     parts.append(texts["total"].format(total=money(order.total, order.currency, language)))
     return "\n".join(parts) + "\n\n" + live_status(order, parcels, language, zone, today)
 
-
-def when(value: dt.datetime, language: str, zone: ZoneInfo) -> str:
-    return str(format_datetime(value.astimezone(zone), "d MMMM HH:mm", tzinfo=zone, locale=_language(language)))

@@ -7,8 +7,10 @@ order numbers the shop has turned into links; a tracking address is linked only 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
@@ -49,8 +51,8 @@ def _parcel(parcel: in_conversation.Parcel, language: str) -> dict[str, Any]:
     }
 
 
-def _order(view: OrderView, *, mentioned: bool, focus: bool, language: str, zone: Any,
-           today: Any) -> dict[str, Any]:
+def _order(view: OrderView, *, mentioned: bool, focus: bool, language: str, zone: ZoneInfo,
+           today: dt.date) -> dict[str, Any]:
     order = view.order
     parcels = [item.shipment for item in view.parcels]
     return {

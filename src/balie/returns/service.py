@@ -127,16 +127,25 @@ def open_case(session: Session, shop_id: int, request: Request, *, agent_id: int
     check_text(reason, "reason", max_bytes=MAX_REASON * 4)
     if len(reason) > MAX_REASON:
         raise Invalid(f"reason: longer than {MAX_REASON} characters", code="invalid_field")
+    if any((ord(c) < 32 and c not in "\n\r\t") or c == "\x7f" for c in reason):
+        raise Invalid("reason: contains a control character", code="invalid_field")
     now = clock.now()
     withdrawn_at = _withdrawn_at(request.withdrawn_at, order, now)
     ordered = order_service.lines_of(session, order)
     config = return_settings.load(session, shop_id)
     taken = withdrawn_before(session, order)
-    wanted = _wanted(request.lines, ordered, taken, config)
+    if not request.lines:  # the whole order again, as first asked: the same case
+        whole = [(line, line.quantity, None) for line in ordered
+                 if config.exception_for(line.sku) not in EXCLUDED_AT_ONCE]
+        existing = _by_key(session, shop_id, order.id, _lines_key(whole)) if whole else None
+        if existing is not None:
+            return Opened(existing, False, lines_of(session, existing))
+    wanted = _wanted(request.lines, ordered, config)
     key = _lines_key(wanted)
     existing = _by_key(session, shop_id, order.id, key)
     if existing is not None:
         return Opened(existing, False, lines_of(session, existing))
+    wanted = _left(wanted, taken, bool(request.lines))
 
     zone, closed = calendar.of_shop(session, shop_id, withdrawn_at)
     found = deadlines.compute(withdrawn_at=withdrawn_at, delivered_at=order.delivered_at, zone=zone, closed=closed)
@@ -199,21 +208,22 @@ def withdrawn_before(session: Session, order: Order) -> dict[int, int]:
     return taken
 
 
-def _wanted(requested: Sequence[LineRequest], ordered: list[OrderLine], taken: dict[int, int],
+def _wanted(requested: Sequence[LineRequest], ordered: list[OrderLine],
             config: return_settings.Settings) -> list[tuple[OrderLine, int, str | None]]:
+    """The order lines and quantities asked for (none: every line in full, except what is
+    excluded outright); what was withdrawn before is taken off in _left."""
     if len(requested) > MAX_LINES:
         raise Invalid(f"lines: at most {MAX_LINES}", code="invalid_field")
     if not ordered:
         raise Invalid("the order has no lines to withdraw from", code="no_lines")
     chosen: dict[int, tuple[OrderLine, int, str | None]] = {}
-    if not requested:  # the whole order: every line that is left, except what is excluded at once
+    if not requested:
         for line in ordered:
-            left = line.quantity - taken.get(line.id, 0)
             exception = config.exception_for(line.sku)
-            if left > 0 and exception not in EXCLUDED_AT_ONCE:
-                chosen[line.id] = (line, left, exception)
+            if exception not in EXCLUDED_AT_ONCE:
+                chosen[line.id] = (line, line.quantity, exception)
         if not chosen:
-            raise Conflict("every line of this order that can be withdrawn already is", code="already_withdrawn")
+            raise Invalid("nothing in this order can be withdrawn (every line is excluded)", code="excluded_line")
         return list(chosen.values())
     for index, item in enumerate(requested):
         where = f"lines[{index}]"
@@ -228,12 +238,28 @@ def _wanted(requested: Sequence[LineRequest], ordered: list[OrderLine], taken: d
         if exception in EXCLUDED_AT_ONCE:
             raise Invalid(f"{where}: {line.name} is {exception.replace('_', ' ')}: the right of withdrawal "
                           f"does not apply to it", code="excluded_line")
-        left = line.quantity - taken.get(line.id, 0)
-        if quantity > left:
-            raise Invalid(f"{where}.quantity: {quantity} is more than the {left} of {line.name} not yet withdrawn",
+        if quantity > line.quantity:
+            raise Invalid(f"{where}.quantity: {quantity} is more than the {line.quantity} ordered",
                           code="invalid_field")
         chosen[line.id] = (line, quantity, exception)
     return sorted(chosen.values(), key=lambda item: item[0].position)
+
+
+def _left(wanted: list[tuple[OrderLine, int, str | None]], taken: dict[int, int],
+          named: bool) -> list[tuple[OrderLine, int, str | None]]:
+    """What may still be withdrawn. Named lines must fit in what is left; the whole order
+    shrinks to what is left."""
+    left_over = []
+    for index, (line, quantity, exception) in enumerate(wanted):
+        left = line.quantity - taken.get(line.id, 0)
+        if named and quantity > left:
+            raise Invalid(f"lines[{index}].quantity: {quantity} is more than the {left} of {line.name} not yet "
+                          f"withdrawn", code="invalid_field")
+        if min(quantity, left) > 0:
+            left_over.append((line, min(quantity, left), exception))
+    if not left_over:
+        raise Conflict("every line of this order that can be withdrawn already is", code="already_withdrawn")
+    return left_over
 
 
 def _order_line(item: LineRequest, ordered: list[OrderLine], where: str) -> OrderLine:

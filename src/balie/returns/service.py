@@ -135,8 +135,8 @@ def open_case(session: Session, shop_id: int, request: Request, *, agent_id: int
     config = return_settings.load(session, shop_id)
     taken = withdrawn_before(session, order)
     if not request.lines:  # the whole order again, as first asked: the same case
-        whole = [(line, line.quantity, None) for line in ordered
-                 if config.exception_for(line.sku) not in EXCLUDED_AT_ONCE]
+        whole: list[tuple[OrderLine, int, str | None]] = [
+            (line, line.quantity, None) for line in ordered if config.exception_for(line.sku) not in EXCLUDED_AT_ONCE]
         existing = _by_key(session, shop_id, order.id, _lines_key(whole)) if whole else None
         if existing is not None:
             return Opened(existing, False, lines_of(session, existing))

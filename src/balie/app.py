@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.sla.api import router as sla_router
     from balie.ui import views
     from balie.ui.callbacks import router as callbacks_ui_router
+    from balie.ui.returns import router as returns_ui_router
     from balie.web.stream import router as stream_router
 
     app.include_router(api_channel_router)
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     app.include_router(commerce_connections_router)
     app.include_router(widget_callbacks_router)
     app.include_router(callbacks_ui_router)
+    app.include_router(returns_ui_router)
     app.include_router(mailboxes_router)
     app.include_router(conversations_router)
     app.include_router(outbound_conversations_router)

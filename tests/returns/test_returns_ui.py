@@ -67,3 +67,29 @@ def test_another_shops_case_is_not_found(client: TestClient, tenant: Tenant, oth
     sign_in(client, other_tenant)
     assert client.get(f"/returns/{case['id']}").status_code == 404
     assert f"/returns/{case['id']}" not in client.get("/returns").text
+
+
+def test_an_agent_records_a_withdrawal_made_by_phone(client: TestClient, tenant: Tenant) -> None:
+    post_order(client, tenant)
+    csrf = sign_in(client, tenant)
+    form = client.get("/returns/new", params={"order_number": "10023"}).text
+    assert 'name="qty_0"' in form and 'name="qty_1"' in form
+    assert "Geen bestelling met dit nummer." in client.get("/returns/new", params={"order_number": "999"}).text
+
+    bad = client.post("/returns/new", data={"csrf_token": csrf, "order_number": "10023", "qty_0": "een"})
+    assert bad.status_code == 400 and "qty_0" in bad.text
+    nothing = client.post("/returns/new", data={"csrf_token": csrf, "order_number": "10023", "qty_0": "0"})
+    assert nothing.status_code == 400 and "choose at least one line" in nothing.text
+    late = client.post("/returns/new", data={"csrf_token": csrf, "order_number": "10023", "qty_1": "1",
+                                             "withdrawn_at": "2030-01-01T10:00"})
+    assert late.status_code == 400 and "in the future" in late.text
+    assert client.post("/returns/new", data={"order_number": "10023", "qty_1": "1"}).status_code == 403
+
+    made = client.post("/returns/new", data={"csrf_token": csrf, "order_number": "10023", "qty_0": "0", "qty_1": "1",
+                                             "withdrawn_at": "2026-11-23T16:30", "reason": "belde", "language": "nl",
+                                             "send_confirmation": "yes"}, follow_redirects=False)
+    assert made.status_code == 303
+    case = client.get(f"/api/v1/returns/{made.headers['location'].rsplit('/', 1)[1]}", headers=tenant.headers).json()
+    assert (case["source"], case["reason"], case["withdrawn_at"]) == ("agent", "belde", "2026-11-23T15:30:00Z")
+    assert [(line["sku"], line["quantity"]) for line in case["lines"]] == [("HOES", 1)]
+    assert case["conversation_id"] is not None  # the confirmation went out

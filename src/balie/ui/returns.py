@@ -5,23 +5,25 @@ API (`returns.service`) does the work; a refusal comes back on the page, nothing
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy.orm import Session
 
 from balie import clock
+from balie.commerce import orders as order_service
 from balie.db import scoped
-from balie.errors import BalieError
-from balie.returns import service
+from balie.errors import BalieError, Invalid
+from balie.returns import confirmation, service
 from balie.returns import settings as return_settings
 from balie.returns.models import ReturnCase
-from balie.ui import pages
+from balie.ui import i18n, pages
 from balie.ui.auth import Agent, CheckedAgent, Signed
 from balie.ui.inbox import chrome
 from balie.ui.listing import ListQuery
 from balie.ui.routing import N_, UiRoute
-from balie.web.deps import DB
+from balie.web.deps import DB, Ctx
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/returns"
@@ -71,6 +73,80 @@ def _page(request: Request, db: Session, signed: Signed, case_id: int, *, error:
         "state_labels": STATE_LABELS, "condition_labels": CONDITION_LABELS, "exception_labels": EXCEPTION_LABELS,
         "source_labels": SOURCE_LABELS, "error": error, "notice": notice,
     }, status=status)
+
+
+def _new_page(request: Request, db: Session, signed: Signed, number: str, *, error: str = "",
+              status: int = 200, reason: str = "", withdrawn_at: str = "") -> Response:
+    shop_id = signed.actor.shop_id
+    order = order_service.by_number(db, shop_id, number) if number else None
+    lines: list[dict[str, Any]] = []
+    if order is not None:
+        taken = service.withdrawn_before(db, order)
+        lines = [{"position": line.position, "sku": line.sku, "name": line.name,
+                  "left": max(0, line.quantity - taken.get(line.id, 0))} for line in order_service.lines_of(db, order)]
+    elif number and not error:
+        error = pages.language(request).gettext("No order with this number.")
+    return pages.render(request, "return_new.html", {
+        **chrome(db, signed), "query": ListQuery(), "returns_page": True, "order_number": number, "order": order,
+        "lines": lines, "error": error, "reason": reason,
+        "withdrawn_at": withdrawn_at or i18n.local_input(clock.now()),
+    }, status=status)
+
+
+@router.get(PATH + "/new")
+def new_return(request: Request, db: DB, signed: Agent) -> Response:
+    """An agent records a withdrawal a customer made by mail, phone or at the counter."""
+    return _new_page(request, db, signed, (request.query_params.get("order_number") or "").strip()[:64])
+
+
+@router.post(PATH + "/new")
+async def open_return(request: Request, db: DB, signed: CheckedAgent, context: Ctx) -> Response:
+    form = await request.form()
+
+    def text(name: str, limit: int) -> str:
+        value = form.get(name)
+        return value[:limit] if isinstance(value, str) else ""
+
+    number, reason, moment = text("order_number", 64).strip(), text("reason", 4000), text("withdrawn_at", 32)
+    chosen: list[service.LineRequest] = []
+    for key, value in form.multi_items():
+        if key.startswith("qty_") and isinstance(value, str) and len(chosen) <= service.MAX_LINES:
+            position, quantity = key[4:], value.strip()
+            if not (position.isdigit() and quantity.isdigit() and len(position) <= 4 and len(quantity) <= 7):
+                return _new_page(request, db, signed, number, error=f"{key}: expected a whole number", status=400,
+                                 reason=reason, withdrawn_at=moment)
+            if int(quantity) > 0:
+                chosen.append(service.LineRequest(position=int(position), quantity=int(quantity)))
+    try:
+        if not chosen:
+            raise Invalid("choose at least one line", code="invalid_field")
+        withdrawn_at = _moment(moment)
+        shop_id, agent_id = signed.actor.shop_id, signed.actor.agent_id
+
+        def work() -> int:
+            opened = service.open_case(db, shop_id, service.Request(
+                order_number=number, source="agent", lines=chosen, reason=reason, withdrawn_at=withdrawn_at,
+                language=text("language", 2) or "nl"), agent_id=agent_id)
+            if opened.created and form.get("send_confirmation") == "yes" and opened.case.customer_id is not None:
+                confirmation.send(db, opened.case, opened.case.customer_id)
+            return opened.case.id
+
+        case_id = context.commit_retrying(db, work)
+    except BalieError as error:
+        db.rollback()
+        return _new_page(request, db, signed, number, error=error.detail, status=error.status, reason=reason,
+                         withdrawn_at=moment)
+    return pages.redirect(f"{PATH}/{case_id}")
+
+
+def _moment(value: str) -> dt.datetime | None:
+    if not value.strip():
+        return None
+    try:
+        parsed = dt.datetime.strptime(value.strip(), "%Y-%m-%dT%H:%M")  # noqa: DTZ007 (shop time, made aware below)
+    except ValueError:
+        raise Invalid("withdrawn_at: not a date and time", code="invalid_field") from None
+    return parsed.replace(tzinfo=i18n.SHOP_ZONE)
 
 
 @router.get(PATH + "/{case_id}")

@@ -22,9 +22,12 @@ from factories import Tenant
 
 
 def notes(factory: sessionmaker[Session], conversation_id: int) -> list[str]:
+    """The notes after the one the confirmation leaves (where the case is, what is due)."""
     with factory() as session:
-        return list(session.scalars(select(Message.text).where(Message.conversation_id == conversation_id,
-                                                               Message.direction == "note").order_by(Message.id)))
+        found = list(session.scalars(select(Message.text).where(Message.conversation_id == conversation_id,
+                                                                Message.direction == "note").order_by(Message.id)))
+    assert found[0].startswith(("Herroeping van bestelling 10023 vastgelegd", "Withdrawal from order 10023"))
+    return found[1:]
 
 
 def state(client: TestClient, tenant: Tenant, case_id: int) -> str:

@@ -90,6 +90,28 @@ def test_a_customer_withdraws_in_two_steps_and_gets_the_confirmation_by_mail(
     assert "- 2 × Laptophoes (HOES)" in mail.text and "Laptop 14" not in mail.text
     assert "uiterlijk dinsdag 8 december 2026" in mail.text and "€\u00a030,00" in mail.text
     assert "Reden: Te klein" in mail.text
+    with factory() as session:
+        note = session.scalars(select(Message.text).where(Message.direction == "note")).one()
+    assert note == (f"Herroeping van bestelling 10023 vastgelegd: /returns/{case.id}. Terugbetalen (€\u00a030,00) "
+                    "uiterlijk dinsdag 8 december 2026.")
+
+
+def test_a_late_withdrawal_is_confirmed_without_promising_a_refund(
+    client: TestClient, page: str, tenant: Tenant, factory: sessionmaker[Session]
+) -> None:
+    post_order(client, tenant, {"number": "30001", "customer": {"email": "jan@example.nl"},
+                                "lines": [{"sku": "X", "name": "Lamp", "quantity": 1, "price": "20.00"}],
+                                "total": "20.00", "currency": "EUR", "placed_at": "2026-10-01T10:00:00+02:00"})
+    deliver(client, tenant, "30001", "2026-10-05T10:00:00+02:00")  # the period ended Monday 19 October
+    csrf = start(client, page)
+    done = client.post(page, data={"csrf_token": csrf, "step": "confirm", "order_number": "30001",
+                                   "email": "jan@example.nl", "qty_0": "1"})
+    assert "Je herroeping is ontvangen" in done.text
+    with factory() as session:
+        mail = session.scalars(select(Message.text).where(Message.direction == "out")).one()
+        note = session.scalars(select(Message.text).where(Message.direction == "note")).one()
+    assert "eindigde de bedenktijd op maandag 19 oktober 2026" in mail and "terugbetalen" not in mail.lower()
+    assert "Te laat: de bedenktijd eindigde maandag 19 oktober 2026" in note
 
 
 def test_english_page_and_mail(client: TestClient, page: str, factory: sessionmaker[Session]) -> None:

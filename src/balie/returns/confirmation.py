@@ -44,7 +44,11 @@ def send(session: Session, case: ReturnCase, customer_id: int) -> Message:
     )
     session.add(message)
     session.flush()
-    conversation.message_count = 1
+    note_text = texts.opened_note(case, service.refund_due(case, lines))
+    note = Message(shop_id=case.shop_id, conversation_id=conversation.id, direction="note", channel="email",
+                   author_agent_id=None, text=note_text, html=text.text_to_html(note_text), created_at=now)
+    session.add(note)
+    conversation.message_count = 2
     case.conversation_id = conversation.id
     outbox_service.enqueue(session, message)
     session.flush()

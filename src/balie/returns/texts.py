@@ -85,6 +85,14 @@ _MAIL = {
                 "de artikelen terug hebben of je laat zien dat je ze hebt verstuurd.\n\n"
                 "Bewaar deze e-mail: het is je bewijs van de herroeping.\n",
         "reason": "Reden: {reason}\n\n",
+        "late": "Hallo{name},\n\n"
+                "We hebben je herroeping ontvangen op {when}.\n\n"
+                "Bestelling: {number}\n"
+                "Je herroept:\n{lines}\n"
+                "{reason}"
+                "Volgens onze gegevens eindigde de bedenktijd op {period_ends_on}. We bekijken je herroeping en "
+                "nemen contact met je op.\n\n"
+                "Bewaar deze e-mail: het is je bewijs van de herroeping.\n",
         "exception": " (verzegeld hygiëneartikel: alleen terug te betalen als het nog verzegeld is)",
         "when": "d MMMM y 'om' HH:mm",
     },
@@ -100,6 +108,14 @@ _MAIL = {
                 "or you show us that you sent them.\n\n"
                 "Keep this e-mail: it is your proof of the withdrawal.\n",
         "reason": "Reason: {reason}\n\n",
+        "late": "Hello{name},\n\n"
+                "We received your withdrawal on {when}.\n\n"
+                "Order: {number}\n"
+                "You withdraw from:\n{lines}\n"
+                "{reason}"
+                "According to our records the withdrawal period ended on {period_ends_on}. We will look at your "
+                "withdrawal and get back to you.\n\n"
+                "Keep this e-mail: it is your proof of the withdrawal.\n",
         "exception": " (sealed hygiene item: refunded only if it is still sealed)",
         "when": "d MMMM y 'at' HH:mm",
     },
@@ -147,14 +163,34 @@ def confirmation(case: ReturnCase, lines: list[ReturnLine], amount: Decimal, zon
         f"- {line.quantity} × {line.name}" + (f" ({line.sku})" if line.sku else "")
         + (texts["exception"] if line.exception == "sealed_hygiene" else "")
         for line in lines)
-    body = texts["body"].format(
+    late = not case.in_time and case.period_ends_on is not None
+    body = texts["late" if late else "body"].format(
         name=f" {customer_name}" if customer_name else "", when=moment(case.withdrawn_at, zone, lang),
         number=case.order_number, lines=listed + "\n",
         reason=texts["reason"].format(reason=case.reason) if case.reason else "",
         send_back_by=day(case.send_back_by, lang), amount=money(amount, case.currency, lang),
         refund_due_on=day(case.refund_due_on, lang),
+        period_ends_on=day(case.period_ends_on, lang) if case.period_ends_on else "",
     )
     return texts["subject"].format(number=case.order_number), body
+
+
+def opened_note(case: ReturnCase, amount: Decimal) -> str:
+    """The agents' note beside the confirmation: where the case is and what is due."""
+    lang = language(case.language)
+    if lang == "nl":
+        head = f"Herroeping van bestelling {case.order_number} vastgelegd: /returns/{case.id}."
+        tail = (f" Terugbetalen ({money(amount, case.currency, lang)}) uiterlijk {day(case.refund_due_on, lang)}."
+                if case.in_time else " Te laat: de bedenktijd eindigde "
+                f"{day(case.period_ends_on, lang) if case.period_ends_on else ''}. Beslis en laat het de klant weten.")
+        unknown = " Leverdatum onbekend: aanvaard als op tijd." if case.delivery_unknown else ""
+    else:
+        head = f"Withdrawal from order {case.order_number} recorded: /returns/{case.id}."
+        tail = (f" Refund ({money(amount, case.currency, lang)}) due by {day(case.refund_due_on, lang)}."
+                if case.in_time else " Too late: the withdrawal period ended "
+                f"{day(case.period_ends_on, lang) if case.period_ends_on else ''}. Decide and tell the customer.")
+        unknown = " Delivery date unknown: accepted as in time." if case.delivery_unknown else ""
+    return head + unknown + tail
 
 
 def agent_note(state: str, case: ReturnCase, amount: Decimal, may_withhold: bool) -> str:

@@ -253,3 +253,28 @@ def test_settings_are_checked_whole(client: TestClient, tenant: Tenant) -> None:
                       json={"policy": "everything"}).status_code == 400
     assert client.get("/api/v1/returns/settings", headers=tenant.headers).json() == {
         "policy": "resellable", "standard_delivery_cost": None, "exceptions": []}
+
+
+def test_the_same_withdrawal_at_the_same_moment_is_one_case(client: TestClient, tenant: Tenant,
+                                                             factory: sessionmaker[Session]) -> None:
+    """Six identical requests at once (a customer's double click, a retrying system): one case."""
+    import threading
+
+    post_order(client, tenant)
+    start = threading.Barrier(6)
+    answers: list[tuple[int, int]] = []
+
+    def send() -> None:
+        start.wait(timeout=10)
+        response = post_return(client, tenant, lines=[{"sku": "HOES", "quantity": 2}])
+        answers.append((response.status_code, response.json().get("id", 0)))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(code for code, _ in answers) == [200] * 5 + [201]
+    assert len({case_id for _, case_id in answers}) == 1
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(ReturnCase)) == 1

@@ -141,6 +141,8 @@ def open_case(session: Session, shop_id: int, request: Request, *, agent_id: int
         if existing is not None:
             return Opened(existing, False, lines_of(session, existing))
     wanted = _wanted(request.lines, ordered, config)
+    # The key is the withdrawal as asked (before what earlier cases took is subtracted), so
+    # asking the same again finds this case whatever happened in between.
     key = _lines_key(wanted)
     existing = _by_key(session, shop_id, order.id, key)
     if existing is not None:

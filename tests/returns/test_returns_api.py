@@ -278,3 +278,25 @@ def test_the_same_withdrawal_at_the_same_moment_is_one_case(client: TestClient, 
     assert len({case_id for _, case_id in answers}) == 1
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(ReturnCase)) == 1
+
+
+def test_the_shops_holidays_and_closures_move_the_deadlines(client: TestClient, tenant: Tenant,
+                                                           factory: sessionmaker[Session],
+                                                           frozen_clock: clock.FrozenClock) -> None:
+    import datetime as dt
+
+    from balie.hours import service as hours_service
+
+    post_order(client, tenant)
+    with factory() as session, session.begin():  # closed for stocktaking on Tuesday 8 December
+        hours_service.add_day(session, tenant.shop_id, day=dt.date(2026, 12, 8), channel=None,
+                              today=dt.date(2026, 11, 24), note="Inventaris")
+    closed = post_return(client, tenant, lines=[{"sku": "LAP-14", "quantity": 1}]).json()
+    assert closed["refund"]["due_on"] == "2026-12-09" and closed["send_back_by"] == "2026-12-09"
+    assert closed["refund"]["due_at"] == "2026-12-09T23:00:00Z"
+
+    # Withdrawn Friday 11 December: + 14 is Christmas, then Tweede Kerstdag and a Sunday.
+    frozen_clock.current = dt.datetime(2026, 12, 12, 9, tzinfo=dt.UTC)
+    christmas = post_return(client, tenant, lines=[{"sku": "HOES", "quantity": 1}],
+                            withdrawn_at="2026-12-11T15:00:00+01:00").json()
+    assert christmas["refund"]["due_on"] == "2026-12-28"

@@ -14,6 +14,7 @@ from balie.db import Base
 from balie.hours.models import DatedHours, OpeningInterval
 from balie.outbox.models import OutboxEntry
 from balie.proactive.models import Invitation, InvitationRule, InvitationSettings, PageEvent
+from balie.returns.models import ReturnCase, ReturnException, ReturnLine, ReturnSettings
 from balie.scheduling.models import DueJob
 from balie.shops.models import Shop
 from balie.sla.acknowledgement_settings import AcknowledgementSetting
@@ -49,6 +50,10 @@ __all__ = [
     "OrderLine",
     "OutboxEntry",
     "PageEvent",
+    "ReturnCase",
+    "ReturnException",
+    "ReturnLine",
+    "ReturnSettings",
     "Rule",
     "RuleRun",
     "Shipment",

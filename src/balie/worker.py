@@ -23,6 +23,7 @@ from balie.events import Bus, Event
 from balie.follow_ups import jobs as follow_up_jobs
 from balie.outbox import dispatcher
 from balie.ratelimit import Limiter
+from balie.returns import jobs as return_jobs
 from balie.scheduling import runner as scheduling
 from balie.scheduling import service as scheduling_service
 from balie.sla import jobs as sla_jobs
@@ -37,6 +38,7 @@ HANDLERS: Mapping[str, scheduling.Handler] = {
     follow_up_jobs.KIND: follow_up_jobs.fire, received.KIND: received.fire,
     sla_jobs.DUE_SOON: sla_jobs.fire_due_soon, sla_jobs.BREACHED: sla_jobs.fire_breached,
     automation_jobs.KIND: automation_jobs.fire,
+    return_jobs.DUE_SOON: return_jobs.fire, return_jobs.OVERDUE: return_jobs.fire,
 }
 
 

@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.channels.email.api import router as mailboxes_router
     from balie.commerce.api import router as commerce_router
     from balie.commerce.connections_api import router as commerce_connections_router
+    from balie.commerce.promises.api import router as promises_router
     from balie.conversations.api import router as conversations_router
     from balie.conversations.outbound_api import router as outbound_conversations_router
     from balie.customers.api import router as customers_router
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     app.include_router(callbacks_router)
     app.include_router(commerce_router)
     app.include_router(commerce_connections_router)
+    app.include_router(promises_router)
     app.include_router(widget_callbacks_router)
     app.include_router(callbacks_ui_router)
     app.include_router(mailboxes_router)

@@ -8,6 +8,14 @@ from balie.canned.models import CannedReply
 from balie.channels.chat.models import ChatVisitor, WidgetSettings
 from balie.channels.email.models import Mailbox
 from balie.commerce.models import Connection, Order, OrderLine, Shipment, TrackingEvent, WebhookDelivery
+from balie.commerce.promises.models import (
+    Breach,
+    CarrierTransit,
+    CompensationRule,
+    NoticeTemplate,
+    PromiseSettings,
+    Voucher,
+)
 from balie.conversations.models import Attachment, Conversation, ConversationTag, Message
 from balie.customers.models import Customer, Identity
 from balie.db import Base
@@ -27,10 +35,13 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "Breach",
     "Callback",
     "CallbackAttempt",
     "CannedReply",
+    "CarrierTransit",
     "ChatVisitor",
+    "CompensationRule",
     "Connection",
     "Conversation",
     "ConversationTag",
@@ -44,11 +55,13 @@ __all__ = [
     "Mailbox",
     "Membership",
     "Message",
+    "NoticeTemplate",
     "OpeningInterval",
     "Order",
     "OrderLine",
     "OutboxEntry",
     "PageEvent",
+    "PromiseSettings",
     "Rule",
     "RuleRun",
     "Shipment",
@@ -58,6 +71,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "TrackingEvent",
+    "Voucher",
     "WebSession",
     "WebhookDelivery",
     "WidgetSettings",

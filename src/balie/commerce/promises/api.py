@@ -62,8 +62,9 @@ def put_settings(body: PromiseSettingsIO, db: DB, actor: ApiActor) -> PromiseSet
         channel=body.channel, carriers=body.carriers,
         templates={code: promise_settings.Template(template.subject, template.body)
                    for code, template in body.templates.items()},
-        rules=[promise_settings.Rule(rule.min_days_late, rule.min_order_total, rule.amount)  # type: ignore[arg-type]
-               for rule in body.compensation])
+        rules=promise_settings.Settings().rules if body.compensation is None else [
+            promise_settings.Rule(rule.min_days_late, rule.min_order_total, rule.amount)  # type: ignore[arg-type]
+            for rule in body.compensation])
     promise_settings.save(db, actor.shop_id, wanted, actor_agent_id=actor.agent_id)
     db.commit()
     return settings_out(promise_settings.load(db, actor.shop_id))

@@ -38,7 +38,8 @@ class PromiseSettingsIO(BaseModel):
     channel: str = Field(default="auto", description="auto: the conversation or chat the customer uses, else "
                                                      "e-mail; email: always e-mail unless they asked already")
     templates: dict[str, TemplateIO] = Field(default_factory=dict, description="per language (nl, en)")
-    compensation: list[RuleIO] = Field(default_factory=list, max_length=20)
+    compensation: list[RuleIO] | None = Field(default=None, max_length=20,
+                                              description="left out: the default rules; [] for no vouchers")
 
 
 class PromiseSettingsOut(PromiseSettingsIO):

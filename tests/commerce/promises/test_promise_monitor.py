@@ -261,3 +261,22 @@ def test_a_shop_that_does_not_watch_its_promises_sends_nothing(
     assert notices(factory) == []
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Breach)) == 0
+
+
+def test_turning_it_on_does_not_apologise_for_promises_broken_before(
+    app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
+) -> None:
+    frozen_clock.current = local(20, 12)
+    add_mailbox(factory, tenant)
+    old = post_order(client, tenant, order(number="900", promised="2026-11-21", placed_at="2026-11-20T10:00:00+01:00"))
+    frozen_clock.current = local(23, 12)
+    enable(client, tenant)  # the 21st is long gone: that customer is not mailed now
+    fresh = post_order(client, tenant, order())
+    frozen_clock.current = local(23, 22, 5)
+    run_worker(app)
+    assert breaches(client, tenant, old["id"]) == []
+    assert [breach["rule"] for breach in breaches(client, tenant, fresh["id"])] == ["cutoff"]
+    enable(client, tenant, cutoff="21:00")  # saving again while on keeps the moment it was turned on
+    frozen_clock.advance(days=2)
+    run_worker(app)
+    assert breaches(client, tenant, old["id"]) == [] and len(notices(factory)) == 1

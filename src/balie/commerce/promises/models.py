@@ -65,6 +65,9 @@ class PromiseSettings(Base):
     # and today, plus these (never a Sunday).
     extra_days: Mapped[int] = mapped_column(Integer, default=1)
     channel: Mapped[str] = mapped_column(String(8), default="auto")
+    # When watching was last turned on: promises that broke before are not the monitor's (a
+    # shop turning it on does not mail every customer of the past months).
+    enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
     updated_at: Mapped[dt.datetime] = created_at()
 
 

@@ -69,11 +69,13 @@ def scan(factory: sessionmaker[Session], *, now: dt.datetime | None = None) -> P
 def scan_shop(session: Session, shop_id: int, now: dt.datetime) -> tuple[int, int]:
     wanted = promise_settings.load(session, shop_id)
     policy = policy_of(session, shop_id, wanted)
+    # Promises that broke before the shop turned watching on are not ours to apologise for.
+    since = wanted.enabled_at or now
     looked_at = found = 0
-    for batch in _chunks(sorted(_first_candidates(session, shop_id, now, policy)), BATCH):
+    for batch in _chunks(sorted(_first_candidates(session, shop_id, now, policy, since)), BATCH):
         watched = _first_promises(session, shop_id, batch)
         looked_at += len(watched)
-        found += _record(session, shop_id, watched, now, policy, generation=1)
+        found += _record(session, shop_id, watched, now, policy, generation=1, since=since)
     second = _second_promises(session, shop_id)
     looked_at += len(second)
     found += _record(session, shop_id, second, now, policy, generation=2)
@@ -85,29 +87,35 @@ def _open() -> list[ColumnElement[bool]]:
     return [Order.status == "open", Order.delivered_at.is_(None)]
 
 
-def _first_candidates(session: Session, shop_id: int, now: dt.datetime, policy: rules.Policy) -> set[int]:
-    """Orders without a breach yet that a rule could apply to now."""
+def _first_candidates(session: Session, shop_id: int, now: dt.datetime, policy: rules.Policy,
+                      since: dt.datetime) -> set[int]:
+    """Orders without a breach yet that a rule could apply to now (and could have broken
+    since `since`: a little more is read, rules.py decides)."""
     fresh = ~exists().where(Breach.order_id == Order.id)
     horizon = rules.cutoff_horizon(now, policy)
+    earliest = since.astimezone(policy.zone).date() - dt.timedelta(days=1)
     ids: set[int] = set()
     # cut-off and passed: promised by the horizon (the index on the promised date).
     ids.update(session.scalars(select(Order.id).where(
         Order.shop_id == shop_id, *_open(), Order.promised_delivery_date.is_not(None),
-        Order.promised_delivery_date <= horizon, fresh)))
+        Order.promised_delivery_date <= horizon, Order.promised_delivery_date >= earliest, fresh)))
     window_limit = rules.local_moment(horizon + dt.timedelta(days=1), dt.time(0, 0), policy.zone)
     ids.update(session.scalars(select(Order.id).where(
         Order.shop_id == shop_id, *_open(), Order.promised_window_start.is_not(None),
-        Order.promised_window_start < window_limit, fresh)))
+        Order.promised_window_start < window_limit, Order.promised_window_start >= since - dt.timedelta(days=60),
+        fresh)))
     # carrier trouble (the index on the delivery status).
     ids.update(session.scalars(select(Order.id).where(
         Order.shop_id == shop_id, *_open(), Order.delivery_status.in_(rules.TROUBLE),
         Order.promised_delivery_date.is_not(None) | Order.promised_window_start.is_not(None), fresh)))
     # stuck: in transit since before the shortest normal time (the index on parcels in transit).
     shortest = min([policy.transit_days, *policy.carriers.values()])
+    longest = max([policy.transit_days, *policy.carriers.values()])
     stuck = session.scalars(
         select(Shipment.order_id).join(Order, and_(Order.id == Shipment.order_id, Order.shop_id == shop_id))
         .where(Shipment.shop_id == shop_id, Shipment.status == "in_transit",
-               Shipment.status_at <= now - dt.timedelta(days=shortest), *_open(),
+               Shipment.status_at <= now - dt.timedelta(days=shortest),
+               Shipment.status_at >= since - dt.timedelta(days=longest), *_open(),
                Order.promised_delivery_date.is_not(None) | Order.promised_window_start.is_not(None), fresh))
     ids.update(order_id for order_id in stuck if order_id is not None)
     return ids
@@ -158,11 +166,11 @@ def _second_promises(session: Session, shop_id: int) -> list[rules.Watched]:
 
 
 def _record(session: Session, shop_id: int, watched: list[rules.Watched], now: dt.datetime, policy: rules.Policy,
-            *, generation: int) -> int:
+            *, generation: int, since: dt.datetime | None = None) -> int:
     values = []
     for promise in watched:
         finding = rules.evaluate(promise, now, policy)
-        if finding is None:
+        if finding is None or (since is not None and finding.broken_at < since):
             continue
         values.append({
             "shop_id": shop_id, "order_id": promise.order_id, "generation": generation, "rule": finding.rule,
@@ -173,10 +181,12 @@ def _record(session: Session, shop_id: int, watched: list[rules.Watched], now: d
     if not values:
         return 0
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # Another worker may have recorded the same breach a moment ago: the key keeps one.
-    result = session.execute(insert(Breach).values(values).on_conflict_do_nothing(
-        index_elements=["order_id", "generation"]).returning(Breach.id))
-    count = len(result.all())
+    # Another worker may have recorded the same breach a moment ago: the key keeps one. The
+    # table, not the class, with the rows as parameters: one compiled statement sent in
+    # batches (a VALUES list of a thousand rows took a second to compile).
+    statement = insert(Breach.__table__).on_conflict_do_nothing(  # type: ignore[arg-type]
+        index_elements=["order_id", "generation"]).returning(Breach.__table__.c.id)
+    count = len(session.execute(statement, values).all())
     if generation == 2:
         session.execute(update(Breach).where(Breach.shop_id == shop_id, Breach.generation == 1,
                                              Breach.order_id.in_([item["order_id"] for item in values]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Settings:
     rules: list[Rule] = field(default_factory=lambda: [Rule(1, Decimal("20.00"), Decimal("5.00")),
                                                        Rule(3, Decimal("20.00"), Decimal("10.00"))])
     saved: bool = False
+    enabled_at: dt.datetime | None = None
 
     @property
     def cutoff_time(self) -> dt.time:
@@ -84,7 +86,7 @@ def load(session: Session, shop_id: int) -> Settings:
         scoped(CompensationRule, shop_id).order_by(CompensationRule.min_days_late, CompensationRule.id))]
     return Settings(enabled=row.enabled, cutoff=row.cutoff, transit_days=row.transit_days,
                     extra_days=row.extra_days, channel=row.channel, carriers=carriers, templates=templates,
-                    rules=rules, saved=True)
+                    rules=rules, saved=True, enabled_at=row.enabled_at)
 
 
 def _whole(value: object, name: str, low: int, high: int) -> int:
@@ -150,8 +152,10 @@ def save(session: Session, shop_id: int, wanted: Settings, *, actor_agent_id: in
     checked = check(wanted)
     row = session.get(PromiseSettings, shop_id)
     if row is None:
-        row = PromiseSettings(shop_id=shop_id)
+        row = PromiseSettings(shop_id=shop_id, enabled=False)
         session.add(row)
+    if checked.enabled and not row.enabled:
+        row.enabled_at = clock.now()
     row.enabled, row.cutoff, row.transit_days = checked.enabled, checked.cutoff, checked.transit_days
     row.extra_days, row.channel, row.updated_at = checked.extra_days, checked.channel, clock.now()
     for model in (CarrierTransit, NoticeTemplate, CompensationRule):
@@ -167,7 +171,7 @@ def save(session: Session, shop_id: int, wanted: Settings, *, actor_agent_id: in
                          object_type="shop", object_id=shop_id,
                          data={"enabled": checked.enabled, "cutoff": checked.cutoff, "channel": checked.channel,
                                "rules": len(checked.rules)})
-    return checked
+    return dataclasses.replace(checked, enabled_at=row.enabled_at)
 
 
 def enabled_shops(session: Session) -> list[int]:

@@ -49,6 +49,7 @@ def upgrade() -> None:
     sa.Column('transit_days', sa.Integer(), nullable=False),
     sa.Column('extra_days', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('enabled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['shop_id'], ['shop.id'], name=op.f('fk_promise_settings_shop_id_shop'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('shop_id', name=op.f('pk_promise_settings'))

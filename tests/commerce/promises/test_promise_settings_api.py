@@ -20,7 +20,7 @@ URL = "/api/v1/commerce/promise-settings"
 
 def test_a_shop_starts_with_good_defaults_and_watching_off(client: TestClient, tenant: Tenant) -> None:
     found = client.get(URL, headers=tenant.headers).json()
-    assert found["saved"] is False and found["enabled"] is False
+    assert found["saved"] is False and found["enabled"] is False and found["enabled_at"] is None
     assert found["cutoff"] == "22:00" and found["transit_days"] == 2 and found["channel"] == "auto"
     assert found["compensation"] == [{"min_days_late": 1, "min_order_total": "20.00", "amount": "5.00"},
                                      {"min_days_late": 3, "min_order_total": "20.00", "amount": "10.00"}]
@@ -36,6 +36,7 @@ def test_an_admin_replaces_them(client: TestClient, tenant: Tenant) -> None:
     again = client.get(URL, headers=tenant.headers).json()
     assert saved == again
     assert again["saved"] is True and again["enabled"] is True and again["cutoff"] == "21:30"
+    assert again["enabled_at"] is not None
     assert again["carriers"] == {"postnl": 1, "dhl": 4} and again["channel"] == "email"
     assert again["compensation"] == [{"min_days_late": 2, "min_order_total": "50.00", "amount": "7.50"}]
     assert again["templates"]["en"] == {"subject": "Late: {{order.number}}", "body": "Sorry {{customer.name}}"}

@@ -44,7 +44,7 @@ def settings_out(found: promise_settings.Settings) -> PromiseSettingsOut:
                    for code, template in found.templates.items()},
         compensation=[RuleIO(min_days_late=rule.min_days_late, min_order_total=rule.min_order_total,
                              amount=rule.amount) for rule in found.rules],
-        saved=found.saved, variables=list(texts.VARIABLES))
+        saved=found.saved, enabled_at=found.enabled_at, variables=list(texts.VARIABLES))
 
 
 @router.get("/commerce/promise-settings", response_model=PromiseSettingsOut)

@@ -44,6 +44,8 @@ class PromiseSettingsIO(BaseModel):
 
 class PromiseSettingsOut(PromiseSettingsIO):
     saved: bool = Field(description="false: nothing saved yet, these are the defaults")
+    enabled_at: dt.datetime | None = Field(description="when watching was turned on: promises broken before "
+                                                       "are left alone")
     variables: list[str]
 
 

@@ -51,6 +51,23 @@ OPEN = ("open", "pending", "snoozed")
 
 
 @dataclass(frozen=True)
+class ShopView:
+    """What every breach of a shop needs, read once per batch."""
+
+    shop: Shop
+    settings: promise_settings.Settings
+    zone: dt.tzinfo
+
+
+def _shop_view(session: Session, shop_id: int, cache: dict[int, ShopView]) -> ShopView:
+    if shop_id not in cache:
+        wanted = promise_settings.load(session, shop_id)
+        cache[shop_id] = ShopView(session.get_one(Shop, shop_id), wanted,
+                                  monitor.policy_of(session, shop_id, wanted).zone)
+    return cache[shop_id]
+
+
+@dataclass(frozen=True)
 class Target:
     conversation: Conversation
     asked_first: bool
@@ -64,10 +81,11 @@ def act(factory: sessionmaker[Session], *, limit: int = BATCH) -> int:
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         claimed = list(session.scalars(query))
+        shops: dict[int, ShopView] = {}
         for breach in claimed:
             try:
                 with session.begin_nested():
-                    handle(session, breach)
+                    handle(session, breach, _shop_view(session, breach.shop_id, shops))
             except Exception as error:  # one broken order must not stop the others
                 log.exception("promise breach %s could not be acted on", breach.id)
                 breach.state, breach.acted_at = "failed", clock.now()
@@ -75,15 +93,16 @@ def act(factory: sessionmaker[Session], *, limit: int = BATCH) -> int:
         return len(claimed)
 
 
-def handle(session: Session, breach: Breach) -> None:
+def handle(session: Session, breach: Breach, view: ShopView | None = None) -> None:
+    view = view or _shop_view(session, breach.shop_id, {})
     order = session.scalars(scoped(Order, breach.shop_id).where(Order.id == breach.order_id)).one()
     if order.status != "open" or order.delivered_at is not None:
         breach.state, breach.acted_at = "closed", clock.now()
         return
     if breach.generation == 1:
-        _notify(session, breach, order)
+        _notify(session, breach, order, view)
     else:
-        _escalate(session, breach, order)
+        _escalate(session, breach, order, view)
     publish_on_commit(session, Event("order.promise_broken", breach.shop_id, {
         "order_id": order.id, "breach_id": breach.id, "generation": breach.generation, "state": breach.state,
         "conversation_id": breach.conversation_id}))
@@ -92,11 +111,9 @@ def handle(session: Session, breach: Breach) -> None:
 # --- the first breach: tell the customer ----------------------------------------------
 
 
-def _notify(session: Session, breach: Breach, order: Order) -> None:
+def _notify(session: Session, breach: Breach, order: Order, view: ShopView) -> None:
     now = clock.now()
-    shop = session.get_one(Shop, order.shop_id)
-    wanted = promise_settings.load(session, order.shop_id)
-    zone = monitor.policy_of(session, order.shop_id, wanted).zone
+    shop, wanted, zone = view.shop, view.settings, view.zone
     customer = _customer(session, order)
     code = language.of_customer(customer.language if customer else "", shop.language)
     days_late = max(1, (breach.new_expected_date - breach.promised_date).days)
@@ -257,12 +274,10 @@ def _unreachable(session: Session, breach: Breach, order: Order, customer: Custo
 # --- the second breach: a human takes over --------------------------------------------
 
 
-def _escalate(session: Session, breach: Breach, order: Order) -> None:
+def _escalate(session: Session, breach: Breach, order: Order, view: ShopView) -> None:
     now = clock.now()
-    shop = session.get_one(Shop, order.shop_id)
+    shop, zone = view.shop, view.zone
     code = shop.language
-    wanted = promise_settings.load(session, order.shop_id)
-    zone = monitor.policy_of(session, order.shop_id, wanted).zone
     first = session.scalars(select(Breach).where(Breach.order_id == order.id, Breach.generation == 1)).one()
     history = history_lines(session, order, first, breach, code, zone)
     body = texts.text(code, "escalation", number=order.number, history="\n".join(history))

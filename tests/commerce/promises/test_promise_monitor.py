@@ -280,3 +280,21 @@ def test_turning_it_on_does_not_apologise_for_promises_broken_before(
     frozen_clock.advance(days=2)
     run_worker(app)
     assert breaches(client, tenant, old["id"]) == [] and len(notices(factory)) == 1
+
+
+def test_a_blocked_customer_gets_nothing_automatic_and_agents_a_note(
+    app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
+) -> None:
+    frozen_clock.current = local(23, 12)
+    add_mailbox(factory, tenant)
+    enable(client, tenant)
+    placed = post_order(client, tenant, order())
+    with factory() as session, session.begin():
+        session.get_one(Customer, placed["customer_id"]).block_state = "muted"
+    frozen_clock.current = local(23, 22, 5)
+    run_worker(app)
+    assert notices(factory) == []
+    [breach] = breaches(client, tenant, placed["id"])
+    assert breach["state"] == "unreachable"
+    [note] = conversation(client, tenant, breach["conversation_id"])["messages"]
+    assert "geblokkeerd of gedempt" in note["text"]

@@ -134,9 +134,12 @@ def _notify(session: Session, breach: Breach, order: Order, view: ShopView) -> N
     body = texts.tidy(texts.render(template.body, values))
     voucher_note = texts.text(shop.language, "voucher_note", code=voucher.code,
                               amount=texts.amount(shop.language, voucher.amount, voucher.currency)) if voucher else ""
-    target = _target(session, order, customer, shop, wanted.channel, subject, now) if customer else None
+    # A blocked or muted customer gets nothing automatic (customers/blocking.py): a person decides.
+    quiet = customer is not None and bool(customer.block_state)
+    target = _target(session, order, customer, shop, wanted.channel, subject, now) if customer and not quiet \
+        else None
     if target is None:
-        _unreachable(session, breach, order, customer, shop, what, voucher_note, zone, now)
+        _unreachable(session, breach, order, customer, shop, what, voucher_note, zone, now, blocked=quiet)
         return
     conversation = target.conversation
     message = _send(session, conversation, body, now)
@@ -256,9 +259,9 @@ def _agents_conversation(session: Session, order: Order, customer: Customer, sub
 
 
 def _unreachable(session: Session, breach: Breach, order: Order, customer: Customer | None, shop: Shop, what: str,
-                 voucher_note: str, zone: dt.tzinfo, now: dt.datetime) -> None:
-    body = texts.text(shop.language, "unreachable", number=order.number, what=what, voucher=voucher_note,
-                      new_date=texts.date(shop.language, breach.new_expected_date))
+                 voucher_note: str, zone: dt.tzinfo, now: dt.datetime, *, blocked: bool = False) -> None:
+    body = texts.text(shop.language, "blocked" if blocked else "unreachable", number=order.number, what=what,
+                      voucher=voucher_note, new_date=texts.date(shop.language, breach.new_expected_date))
     breach.state, breach.acted_at, breach.watching, breach.note = "unreachable", now, True, body[:1000]
     if customer is None:
         return  # an order without a customer: the breach and its note are all there is

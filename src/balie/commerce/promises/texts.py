@@ -42,6 +42,9 @@ _TEXTS = {
         "unreachable": "Belofte gebroken voor bestelling {number}: {what} De klant heeft geen e-mailadres of open "
                        "chat waarop we een bericht kunnen sturen: neem zelf contact op (nieuwe verwachte datum "
                        "{new_date}{voucher}).",
+        "blocked": "Belofte gebroken voor bestelling {number}: {what} De klant is geblokkeerd of gedempt, dus er is "
+                   "geen automatisch bericht gestuurd: beslis zelf of en hoe je de klant bericht (nieuwe verwachte "
+                   "datum {new_date}{voucher}).",
         "unreachable_subject": "Bestelling {number}: levering te laat, klant niet bereikbaar",
         "escalation_subject": "Bestelling {number}: tweede gebroken leverbelofte",
         "escalation": "Tweede gebroken belofte voor bestelling {number}: er is geen tweede automatische "
@@ -68,6 +71,9 @@ _TEXTS = {
         "unreachable": "Promise broken for order {number}: {what} The customer has no e-mail address or open chat "
                        "we can send a message to: contact them another way (new expected date "
                        "{new_date}{voucher}).",
+        "blocked": "Promise broken for order {number}: {what} The customer is blocked or muted, so no automatic "
+                   "message was sent: decide yourself whether and how to tell them (new expected date "
+                   "{new_date}{voucher}).",
         "unreachable_subject": "Order {number}: late delivery, customer not reachable",
         "escalation_subject": "Order {number}: second broken delivery promise",
         "escalation": "Second broken promise for order {number}: no second automatic apology was sent. "

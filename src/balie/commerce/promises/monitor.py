@@ -104,10 +104,14 @@ def _first_candidates(session: Session, shop_id: int, now: dt.datetime, policy: 
         Order.shop_id == shop_id, *_open(), Order.promised_window_start.is_not(None),
         Order.promised_window_start < window_limit, Order.promised_window_start >= since - dt.timedelta(days=60),
         fresh)))
-    # carrier trouble (the index on the delivery status).
+    # carrier trouble (the index on the delivery status) reported since: trouble from before
+    # stays with the order but is not looked at again on every pass.
+    recent_trouble = exists().where(Shipment.shop_id == shop_id, Shipment.order_id == Order.id,
+                                    Shipment.status.in_(rules.TROUBLE), Shipment.status_at >= since)
     ids.update(session.scalars(select(Order.id).where(
         Order.shop_id == shop_id, *_open(), Order.delivery_status.in_(rules.TROUBLE),
-        Order.promised_delivery_date.is_not(None) | Order.promised_window_start.is_not(None), fresh)))
+        Order.promised_delivery_date.is_not(None) | Order.promised_window_start.is_not(None), recent_trouble,
+        fresh)))
     # stuck: in transit since before the shortest normal time (the index on parcels in transit).
     shortest = min([policy.transit_days, *policy.carriers.values()])
     longest = max([policy.transit_days, *policy.carriers.values()])

@@ -298,3 +298,17 @@ def test_a_blocked_customer_gets_nothing_automatic_and_agents_a_note(
     assert breach["state"] == "unreachable"
     [note] = conversation(client, tenant, breach["conversation_id"])["messages"]
     assert "geblokkeerd of gedempt" in note["text"]
+
+
+def test_a_template_that_fills_in_to_nothing_falls_back_to_the_default(
+    app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
+) -> None:
+    frozen_clock.current = local(23, 12)
+    add_mailbox(factory, tenant)
+    enable(client, tenant, compensation=[], templates={"nl": {"subject": "{{voucher}}", "body": "{{ voucher }}"}})
+    post_order(client, tenant, order())
+    frozen_clock.current = local(23, 22, 5)
+    run_worker(app)
+    [message] = notices(factory)
+    assert message.text.startswith("Hallo Jan Jansen,") and "tegoedbon" not in message.text
+    assert conversation(client, tenant, message.conversation_id)["subject"].startswith("Je bestelling 10023")

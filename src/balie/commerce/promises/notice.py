@@ -130,8 +130,11 @@ def _notify(session: Session, breach: Breach, order: Order, view: ShopView) -> N
     values = {"customer.name": (customer.name if customer else "") or texts.text(code, "customer"),
               "order.number": order.number, "what_happened": what,
               "new_date": texts.date(code, breach.new_expected_date), "voucher": voucher_line, "shop.name": shop.name}
-    subject = " ".join(texts.render(template.subject, values).split())[:300]
-    body = texts.tidy(texts.render(template.body, values))
+    # A template that fills in to nothing (only an empty {{voucher}}) falls back to Balie's text.
+    subject = " ".join(texts.render(template.subject, values).split())[:300] or " ".join(
+        texts.render(texts.DEFAULT_SUBJECT[texts.language(code)], values).split())
+    body = texts.tidy(texts.render(template.body, values)) or texts.tidy(
+        texts.render(texts.DEFAULT_BODY[texts.language(code)], values))
     voucher_note = texts.text(shop.language, "voucher_note", code=voucher.code,
                               amount=texts.amount(shop.language, voucher.amount, voucher.currency)) if voucher else ""
     # A blocked or muted customer gets nothing automatic (customers/blocking.py): a person decides.

@@ -312,3 +312,25 @@ def test_a_template_that_fills_in_to_nothing_falls_back_to_the_default(
     [message] = notices(factory)
     assert message.text.startswith("Hallo Jan Jansen,") and "tegoedbon" not in message.text
     assert conversation(client, tenant, message.conversation_id)["subject"].startswith("Je bestelling 10023")
+
+
+def test_one_shop_failing_does_not_keep_the_others_unwatched(
+    client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frozen_clock.current = local(23, 12)
+    broken = make_tenant(factory, name="Kapotte Winkel")
+    for shop in (broken, tenant):
+        enable(client, shop)
+        post_order(client, shop, order())
+    real = monitor.scan_shop
+
+    def failing(session: Session, shop_id: int, now: Any) -> tuple[int, int]:
+        if shop_id == broken.shop_id:
+            raise RuntimeError("this shop's data is broken")
+        return real(session, shop_id, now)
+
+    monkeypatch.setattr(monitor, "scan_shop", failing)
+    frozen_clock.current = local(23, 22, 5)
+    result = monitor.scan(factory)
+    assert result.shops == 1 and result.found == 1

@@ -56,8 +56,12 @@ def scan(factory: sessionmaker[Session], *, now: dt.datetime | None = None) -> P
     with factory() as session:
         shop_ids = promise_settings.enabled_shops(session)
     for shop_id in shop_ids:
-        with transaction(factory) as session:
-            looked_at, found = scan_shop(session, shop_id, now)
+        try:
+            with transaction(factory) as session:
+                looked_at, found = scan_shop(session, shop_id, now)
+        except Exception:  # one shop's trouble must not keep the others' promises unwatched
+            log.exception("promise monitor: the pass over shop %s failed; the next pass tries again", shop_id)
+            continue
         result.shops += 1
         result.looked_at += looked_at
         result.found += found

@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.channels.email.api import router as mailboxes_router
     from balie.commerce.api import router as commerce_router
     from balie.commerce.connections_api import router as commerce_connections_router
+    from balie.commerce.promises.api import router as promises_router
     from balie.commerce.shopify.api import router as shopify_router
     from balie.commerce.tracking_webhook_api import router as tracking_webhook_router
     from balie.commerce.woocommerce.api import router as woocommerce_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     app.include_router(woocommerce_router)
     app.include_router(shopify_router)
     app.include_router(tracking_webhook_router)
+    app.include_router(promises_router)
     app.include_router(widget_callbacks_router)
     app.include_router(callbacks_ui_router)
     app.include_router(returns_ui_router)

@@ -45,6 +45,8 @@ class Settings:
     mail_hold_per_hour: int = 20
     # How often the worker pulls each WooCommerce shop's recently modified orders (0: never).
     woocommerce_pull_seconds: int = 900
+    # How often the worker looks for broken delivery promises (commerce/promises/monitor.py).
+    promise_scan_seconds: int = 60
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -69,6 +71,7 @@ def load() -> Settings:
         mail_max_bytes=_int("BALIE_MAIL_MAX_BYTES", 25 * 1024 * 1024),
         mail_hold_per_hour=_int("BALIE_MAIL_HOLD_PER_HOUR", 20),
         woocommerce_pull_seconds=_int("BALIE_WOOCOMMERCE_PULL_SECONDS", 900),
+        promise_scan_seconds=_int("BALIE_PROMISE_SCAN_SECONDS", 60),
         webhook_allow_private=os.environ.get("BALIE_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
     )
 

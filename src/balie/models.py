@@ -8,6 +8,14 @@ from balie.canned.models import CannedReply
 from balie.channels.chat.models import ChatVisitor, WidgetSettings
 from balie.channels.email.models import Mailbox
 from balie.commerce.models import Connection, Order, OrderLine, Shipment, TrackingEvent, WebhookDelivery
+from balie.commerce.promises.models import (
+    Breach,
+    CarrierTransit,
+    CompensationRule,
+    NoticeTemplate,
+    PromiseSettings,
+    Voucher,
+)
 from balie.conversations.models import Attachment, Conversation, ConversationTag, Message
 from balie.customers.models import Customer, Identity
 from balie.db import Base
@@ -28,10 +36,13 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "Breach",
     "Callback",
     "CallbackAttempt",
     "CannedReply",
+    "CarrierTransit",
     "ChatVisitor",
+    "CompensationRule",
     "Connection",
     "Conversation",
     "ConversationTag",
@@ -45,11 +56,13 @@ __all__ = [
     "Mailbox",
     "Membership",
     "Message",
+    "NoticeTemplate",
     "OpeningInterval",
     "Order",
     "OrderLine",
     "OutboxEntry",
     "PageEvent",
+    "PromiseSettings",
     "ReturnCase",
     "ReturnException",
     "ReturnLine",
@@ -63,6 +76,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "TrackingEvent",
+    "Voucher",
     "WebSession",
     "WebhookDelivery",
     "WidgetSettings",

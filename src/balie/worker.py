@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import threading
 import time
@@ -15,6 +16,8 @@ from balie import clock
 from balie.automation import jobs as automation_jobs
 from balie.automation import webhooks as automation_webhooks
 from balie.channels.email import polling
+from balie.commerce.promises import monitor as promise_monitor
+from balie.commerce.promises import notice as promise_notice
 from balie.commerce.woocommerce import pull as woocommerce_pull
 from balie.config import Settings
 from balie.conversations import jobs as conversation_jobs
@@ -62,6 +65,9 @@ class Worker:
             # The lock keeps this worker's own polls from interleaving their SQLite writes.
             self.mail_poller = polling.Poller(factory, store, limiter, settings, self.ingest_lock)
         self._purged_at: float | None = None
+        # Promises are looked at by the one clock, so tests move time instead of waiting.
+        self.promise_scan = dt.timedelta(seconds=settings.promise_scan_seconds if settings is not None else 60)
+        self._promises_scanned_at: dt.datetime | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -80,6 +86,7 @@ class Worker:
         if automation_jobs.KIND in self.handlers:  # a worker that runs the rules also calls their webhooks
             done += automation_webhooks.deliver_due(self.factory, allow_private=self.webhooks_private)
         done += conversation_jobs.wake_snoozed(self.factory)
+        done += self._watch_promises()
         if self.mail_poller is not None:
             done += len(polling.poll_due(self.mail_poller))
         done += self._pull_woocommerce()
@@ -95,6 +102,14 @@ class Worker:
         return woocommerce_pull.pull_due(self.factory, interval=self.woocommerce_pull_seconds,
                                          allow_private=self.webhooks_private, timeout=self.http_timeout,
                                          lock=self.ingest_lock)
+    def _watch_promises(self) -> int:
+        """Every BALIE_PROMISE_SCAN_SECONDS a pass for broken delivery promises; what it found
+        (and what another worker found) is acted on at once, in batches."""
+        now = clock.now()
+        if self._promises_scanned_at is None or now - self._promises_scanned_at >= self.promise_scan:
+            self._promises_scanned_at = now
+            promise_monitor.scan(self.factory, now=now)
+        return promise_notice.act(self.factory)
 
     def _purge(self) -> None:
         """Now and then, finished due jobs past their retention go (not counted as work done)."""

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from factories import Tenant
 
-# The real SMTP sink lives with the e-mail channel's tests.
+# The real SMTP sink lives with the e-mail channel's tests; Shopify's signed deliveries with
+# the Shopify webhook's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "channels" / "email_out"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 AMSTERDAM = dt.timezone(dt.timedelta(hours=1))  # November: CET
 
@@ -42,6 +45,20 @@ def post_order(client: TestClient, tenant: Tenant, body: dict[str, Any]) -> dict
     response = client.post("/api/v1/orders", json=body, headers=tenant.headers)
     assert response.status_code in (200, 201), response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+def shopify_order(client: TestClient, tenant: Tenant, factory: sessionmaker[Session]) -> dict[str, Any]:
+    """Order 10023 as Shopify delivers it (signed `orders/create`), promised for Tuesday the
+    24th in the checkout's note attribute; the order as Balie's API then shows it."""
+    import shopify_support
+
+    key = shopify_support.connect(client, tenant, factory)
+    payload = shopify_support.order(name="#10023", order_number=10023, total_price="938.90")
+    response = shopify_support.deliver(client, key, "orders/create", payload)
+    assert response.status_code == 200, response.text
+    [placed] = client.get("/api/v1/orders?number=10023", headers=tenant.headers).json()["items"]
+    assert placed["source"] == "shopify" and placed["promise"]["date"] == "2026-11-24"
+    return placed  # type: ignore[no-any-return]
 
 
 def enable(client: TestClient, tenant: Tenant, **changes: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""End to end, with the clock moved by hand: an order with a next-day promise arrives, the
+"""End to end, with the clock moved by hand: a Shopify-signed order with a next-day promise arrives, the
 parcel has no carrier scan by the cut-off, the worker's monitor finds it and the customer
 receives the apology with a voucher through a real SMTP server; the new date breaks too
 (delivery failed) and an agent gets an urgent conversation, while no second mail goes out.
@@ -12,7 +12,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from promise_support import breaches, enable, local, order, post_order, run_worker, scan, ship, vouchers
+from promise_support import (
+    breaches,
+    enable,
+    local,
+    order,
+    post_order,
+    run_worker,
+    scan,
+    ship,
+    shopify_order,
+    vouchers,
+)
 from smtp_sink import SUPPORT, Sink, add_mailbox, smtp_sink
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,7 +56,7 @@ def test_no_scan_by_the_cutoff_mails_the_customer_first_and_a_second_breach_goes
     frozen_clock.current = local(23, 21, 40)
     add_mailbox(factory, tenant)
     enable(client, tenant)  # the defaults: cut-off 22:00, €5 from one day late, €10 from three, not under €20
-    placed = post_order(client, tenant, order())  # Monday evening, promised for Tuesday the 24th
+    placed = shopify_order(client, tenant, factory)  # Monday evening, promised for Tuesday the 24th
 
     frozen_clock.current = local(23, 21, 59)
     run_worker(app)

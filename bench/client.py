@@ -9,6 +9,8 @@ server or the database, and this client costs a fraction of what httpx does per 
 Modes:
   ingest: N workers POST /api/v1/messages for warm-up + duration seconds (capped in count).
   get:    GET a list of paths, sequentially (concurrency 1) or with a few workers.
+  tracking: N workers POST signed scans to /webhooks/tracking/{key}, one scan per delivery,
+          for parcels the benchmark seeded (open loop at `rate`).
 Every loop is bounded by a request cap and a deadline, and stops by itself.
 """
 
@@ -286,6 +288,79 @@ async def run_ingest(config: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+# --- tracking -----------------------------------------------------------------------------------
+
+TRACKING_STEPS = ("in_transit", "out_for_delivery", "delivered")
+
+
+async def run_tracking(config: dict[str, Any]) -> dict[str, Any]:
+    """One scan per delivery, signed like Balie's own webhooks (balie.security.sign), each for
+    one of the seeded parcels `codes` in turn: the first pass adds a new scan to each."""
+    from balie.security import sign
+
+    host, port, path = config["host"], config["port"], config["path"]
+    secret, codes = config["secret"], config["codes"]
+    workers = int(config.get("concurrency", 8))
+    warmup = float(config.get("warmup", 3))
+    duration = float(config.get("duration", 15))
+    cap = int(config.get("max_requests", 50_000))
+    rate = float(config.get("rate", 0))
+    recorder = Recorder()
+    counter = {"sent": 0, "added": 0, "known": 0}
+    cpu = CpuWindow(config.get("server_pid"))
+    started = time.perf_counter()
+    warm_end = started + warmup
+    end = warm_end + duration
+
+    async def cpu_marks() -> None:
+        await asyncio.sleep(max(0.0, warm_end - time.perf_counter()))
+        cpu.mark()
+        await asyncio.sleep(max(0.0, end - time.perf_counter()))
+        cpu.mark()
+
+    async def worker() -> None:
+        conn = Connection(host, port)
+        while time.perf_counter() < end and counter["sent"] < cap:
+            slot = counter["sent"]
+            counter["sent"] += 1
+            if rate:
+                await asyncio.sleep(max(0.0, started + slot / rate - time.perf_counter()))
+                if time.perf_counter() >= end:
+                    break
+            carrier, code, number = codes[slot % len(codes)]
+            step = TRACKING_STEPS[(slot // len(codes)) % len(TRACKING_STEPS)]
+            occurred = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 60 + slot % 50))
+            body = json.dumps({"carrier": carrier, "tracking_code": code, "order_number": number,
+                               "events": [{"status": step, "occurred_at": occurred}]}).encode()
+            stamp = str(int(time.time()))
+            headers = (f"Content-Type: application/json\r\nX-Balie-Timestamp: {stamp}\r\n"
+                       f"X-Balie-Signature: {sign(secret, body, stamp)}\r\n").encode()
+            response = await timed(conn, recorder, "POST", path, headers, body)
+            if response is None:
+                await asyncio.sleep(0.05)
+                continue
+            if response.status == 200:
+                added = json.loads(response.body).get("events", {}).get("added", 0)
+                counter["added" if added else "known"] += 1
+            else:
+                recorder.error(f"http_{response.status}", response.body.decode(errors="replace"))
+        conn.close()
+
+    marks = asyncio.create_task(cpu_marks())
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    if not marks.done():
+        marks.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await marks
+        cpu.mark()
+    result = _window_stats(recorder, warm_end, min(end, time.perf_counter()))
+    result.update(mode="tracking", concurrency=workers, warmup_s=warmup, duration_s=duration,
+                  requests_sent=counter["sent"], scans_added=counter["added"], scans_known=counter["known"],
+                  cap_reached=counter["sent"] >= cap, cpu=cpu.result(), error_kinds=recorder.errors,
+                  error_examples=recorder.error_examples, all_requests=len(recorder.samples))
+    return result
+
+
 # --- get ----------------------------------------------------------------------------------------
 
 
@@ -341,7 +416,7 @@ async def run_get(config: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     config = json.load(sys.stdin)
-    runner = run_ingest if config["mode"] == "ingest" else run_get
+    runner = {"ingest": run_ingest, "tracking": run_tracking}.get(config["mode"], run_get)
     try:
         import uvloop
     except ImportError:

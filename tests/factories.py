@@ -46,6 +46,17 @@ def make_tenant(factory: sessionmaker[Session], name: str = "Winkel", email: str
         return Tenant(shop_id=shop.id, agent_id=agent.id, email=agent.email, token=token)
 
 
+def colleague(factory: sessionmaker[Session], tenant: Tenant, role: str = "agent") -> Tenant:
+    """Another agent in the tenant's shop, with their own token (an agent, not an admin, by default)."""
+    with factory() as session, session.begin():
+        shop = shop_service.get(session, tenant.shop_id)
+        agent = agent_service.create(session, email=f"collega-{uuid.uuid4().hex[:6]}@example.test",
+                                     name="Cas Collega", password="correct horse")
+        agent_service.add_to_shop(session, agent=agent, shop=shop, role=role)
+        token = agent_service.create_token(session, agent=agent, shop=shop)
+        return Tenant(shop_id=shop.id, agent_id=agent.id, email=agent.email, token=token)
+
+
 def post_message(client: TestClient, tenant: Tenant, **body: object) -> dict[str, object]:
     payload = {"customer": {"email": "klant@example.nl", "name": "Klaas Klant"}, "text": "Hallo!"}
     payload.update(body)

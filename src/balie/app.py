@@ -91,28 +91,46 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.callbacks.widget_api import router as widget_callbacks_router
     from balie.channels.api.api import router as api_channel_router
     from balie.channels.email.api import router as mailboxes_router
+    from balie.commerce.api import router as commerce_router
+    from balie.commerce.connections_api import router as commerce_connections_router
+    from balie.commerce.promises.api import router as promises_router
+    from balie.commerce.shopify.api import router as shopify_router
+    from balie.commerce.tracking_webhook_api import router as tracking_webhook_router
+    from balie.commerce.woocommerce.api import router as woocommerce_router
     from balie.conversations.api import router as conversations_router
     from balie.conversations.outbound_api import router as outbound_conversations_router
     from balie.customers.api import router as customers_router
     from balie.follow_ups.api import router as follow_ups_router
     from balie.reachability.api import router as reachability_router
+    from balie.returns.api import router as returns_router
+    from balie.returns.page import router as withdraw_page_router
     from balie.shops.api import router as shops_router
     from balie.sla.api import router as sla_router
     from balie.ui import views
     from balie.ui.callbacks import router as callbacks_ui_router
+    from balie.ui.returns import router as returns_ui_router
     from balie.web.stream import router as stream_router
 
     app.include_router(api_channel_router)
     app.include_router(automation_router)
     app.include_router(callbacks_router)
+    app.include_router(commerce_router)
+    app.include_router(commerce_connections_router)
+    app.include_router(woocommerce_router)
+    app.include_router(shopify_router)
+    app.include_router(tracking_webhook_router)
+    app.include_router(promises_router)
     app.include_router(widget_callbacks_router)
     app.include_router(callbacks_ui_router)
+    app.include_router(returns_ui_router)
     app.include_router(mailboxes_router)
     app.include_router(conversations_router)
     app.include_router(outbound_conversations_router)
     app.include_router(customers_router)
     app.include_router(follow_ups_router)
     app.include_router(reachability_router)
+    app.include_router(returns_router)
+    app.include_router(withdraw_page_router)
     app.include_router(shops_router)
     app.include_router(sla_router)
     app.include_router(stream_router)

@@ -1,8 +1,10 @@
-"""The `balie` command: serve, worker, migrate, demo, shop add, agent add, token create."""
+"""The `balie` command: serve, worker, migrate, demo, shop add, agent add, token create,
+commerce reconcile, import orders."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import secrets
@@ -162,6 +164,36 @@ def cmd_token_create(args: argparse.Namespace, settings: config.Settings) -> int
     return 0
 
 
+def cmd_commerce_reconcile(args: argparse.Namespace, settings: config.Settings) -> int:
+    from balie.commerce.woocommerce import pull
+
+    _require_schema(settings)
+    since = None
+    if args.since:
+        try:
+            since = dt.datetime.fromisoformat(args.since)
+        except ValueError:
+            raise SystemExit(f"--since: {args.since!r} is not an ISO 8601 time (2026-11-20T00:00:00+01:00)") from None
+        if since.tzinfo is None:
+            raise SystemExit("--since: give a time zone (2026-11-20T00:00:00+01:00 or ...Z)")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Through the bus, so agents connected to a server sharing BALIE_REDIS_URL see the orders arrive.
+    factory = make_sessionmaker(make_engine(settings.database_url),
+                                events.session_info(events.make_bus(settings.redis_url, settings.redis_prefix)))
+    with transaction(factory) as session:
+        shop_id = shop_service.find(session, args.shop).id
+    try:
+        report = pull.reconcile(factory, shop_id, since=since, allow_private=settings.webhook_allow_private,
+                                timeout=settings.webhook_timeout_seconds)
+    except pull.PullError as error:
+        print(f"balie: WooCommerce pull for shop {shop_id} failed: {error}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    for refusal in report.refused:
+        print(f"refused {refusal}")
+    return 0
+
+
 def cmd_smtp(args: argparse.Namespace, settings: config.Settings) -> int:
     """The SMTP receiver alone, until SIGTERM or Ctrl+C."""
     import threading
@@ -193,6 +225,18 @@ def cmd_mailbox_add(args: argparse.Namespace, settings: config.Settings) -> int:
                                          display_name=args.name or shop.name, imap_url=args.imap)
         print(f"{mailbox.id} {mailbox.address} shop {shop.id}" + (" imap" if mailbox.polls_imap else ""))
     return 0
+
+
+def cmd_import_orders(args: argparse.Namespace, settings: config.Settings) -> int:
+    from balie.commerce import csv_cli
+
+    _require_schema(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        bus = events.make_bus(settings.redis_url, settings.redis_prefix)
+        return csv_cli.run(args, make_sessionmaker(engine, events.session_info(bus)))
+    finally:
+        engine.dispose()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -246,12 +290,29 @@ def parser() -> argparse.ArgumentParser:
     mailbox_add.add_argument("--name", help="display name on outgoing mail (default: the shop's name)")
     mailbox_add.set_defaults(handler=cmd_mailbox_add)
 
+    commerce = sub.add_parser("commerce", help="orders from the shop's platform").add_subparsers(
+        dest="action", required=True)
+    reconcile = commerce.add_parser("reconcile", help="pull the orders a WooCommerce shop modified recently")
+    reconcile.add_argument("--shop", required=True, help="shop id, public key or name")
+    reconcile.add_argument("--since", help="ISO 8601 time with a zone; default: where the last pull got to")
+    reconcile.set_defaults(handler=cmd_commerce_reconcile)
+
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
     token_create = token.add_parser("create", help="print a new API token (and nothing else)")
     token_create.add_argument("--shop", required=True, help="shop id, public key or name")
     token_create.add_argument("--agent", required=True, help="the agent's e-mail address")
     token_create.add_argument("--name")
     token_create.set_defaults(handler=cmd_token_create)
+
+    importer = sub.add_parser("import", help="import data from a file").add_subparsers(dest="what", required=True)
+    import_orders = importer.add_parser("orders", help="import orders from a CSV file (one row per order line)")
+    import_orders.add_argument("file", metavar="FILE.csv")
+    import_orders.add_argument("--shop", required=True, help="shop id, public key or name")
+    import_orders.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    import_orders.add_argument("--skip-invalid", action="store_true",
+                               help="import the valid orders even when some rows are rejected")
+    import_orders.add_argument("--report", metavar="FILE", help="also write the rejected rows to this CSV file")
+    import_orders.set_defaults(handler=cmd_import_orders)
     return root
 
 

@@ -43,6 +43,10 @@ class Settings:
     smtp_relay: str | None = None
     mail_max_bytes: int = 25 * 1024 * 1024
     mail_hold_per_hour: int = 20
+    # How often the worker pulls each WooCommerce shop's recently modified orders (0: never).
+    woocommerce_pull_seconds: int = 900
+    # How often the worker looks for broken delivery promises (commerce/promises/monitor.py).
+    promise_scan_seconds: int = 60
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -66,6 +70,8 @@ def load() -> Settings:
         smtp_relay=os.environ.get("BALIE_SMTP_RELAY") or None,
         mail_max_bytes=_int("BALIE_MAIL_MAX_BYTES", 25 * 1024 * 1024),
         mail_hold_per_hour=_int("BALIE_MAIL_HOLD_PER_HOUR", 20),
+        woocommerce_pull_seconds=_int("BALIE_WOOCOMMERCE_PULL_SECONDS", 900),
+        promise_scan_seconds=_int("BALIE_PROMISE_SCAN_SECONDS", 60),
         webhook_allow_private=os.environ.get("BALIE_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
     )
 

@@ -7,12 +7,22 @@ from balie.callbacks.models import Callback, CallbackAttempt
 from balie.canned.models import CannedReply
 from balie.channels.chat.models import ChatVisitor, WidgetSettings
 from balie.channels.email.models import Mailbox
+from balie.commerce.models import Connection, Order, OrderLine, Shipment, TrackingEvent, WebhookDelivery
+from balie.commerce.promises.models import (
+    Breach,
+    CarrierTransit,
+    CompensationRule,
+    NoticeTemplate,
+    PromiseSettings,
+    Voucher,
+)
 from balie.conversations.models import Attachment, Conversation, ConversationTag, Message
 from balie.customers.models import Customer, CustomerTag, Identity
 from balie.db import Base
 from balie.hours.models import DatedHours, OpeningInterval
 from balie.outbox.models import OutboxEntry
 from balie.proactive.models import Invitation, InvitationRule, InvitationSettings, PageEvent
+from balie.returns.models import ReturnCase, ReturnException, ReturnLine, ReturnSettings
 from balie.scheduling.models import DueJob
 from balie.shops.models import Shop
 from balie.sla.acknowledgement_settings import AcknowledgementSetting
@@ -26,10 +36,14 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "Breach",
     "Callback",
     "CallbackAttempt",
     "CannedReply",
+    "CarrierTransit",
     "ChatVisitor",
+    "CompensationRule",
+    "Connection",
     "Conversation",
     "ConversationTag",
     "Customer",
@@ -43,17 +57,29 @@ __all__ = [
     "Mailbox",
     "Membership",
     "Message",
+    "NoticeTemplate",
     "OpeningInterval",
+    "Order",
+    "OrderLine",
     "OutboxEntry",
     "PageEvent",
+    "PromiseSettings",
+    "ReturnCase",
+    "ReturnException",
+    "ReturnLine",
+    "ReturnSettings",
     "Rule",
     "RuleRun",
+    "Shipment",
     "Shop",
     "SlaPolicy",
     "SlaTarget",
     "Team",
     "TeamMember",
+    "TrackingEvent",
+    "Voucher",
     "WebSession",
+    "WebhookDelivery",
     "WidgetSettings",
     "metadata",
 ]

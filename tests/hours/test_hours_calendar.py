@@ -132,6 +132,19 @@ def test_dutch_and_belgian_public_holidays() -> None:
     assert problem.value.code == "invalid_holiday_country"
 
 
+def test_holiday_names_in_the_language_asked_else_the_countrys_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANGUAGE", "fr")  # a server's locale must not choose the names
+    christmas, national_day = dt.date(2026, 12, 25), dt.date(2026, 7, 21)
+    assert public_holidays("NL", [2026])[christmas] == "Eerste kerstdag"
+    assert public_holidays("NL", [2026], "nl")[christmas] == "Eerste kerstdag"
+    assert public_holidays("NL", [2026], "en")[christmas] == "Christmas Day"
+    assert public_holidays("BE", [2026], "en")[national_day] == "National Day"
+    assert public_holidays("BE", [2026], "nl")[national_day] == "Nationale feestdag"
+    assert public_holidays("BE", [2026], "fr")[national_day] == "Fête nationale"
+    assert public_holidays("NL", [2026], "fr")[christmas] == "Eerste kerstdag"  # the package has no French for NL
+    assert public_holidays("NL", [2026], "xx")[christmas] == "Eerste kerstdag"
+
+
 def test_holidays_folded_into_a_week_close_those_days() -> None:
     dutch = with_days(NINE_TO_FIVE, {day: () for day in public_holidays("NL", around(local(2026, 5, 13)))})
     # Hemelvaartsdag, Thursday 14 May 2026: a promise made on Wednesday afternoon lands on Friday.

@@ -39,7 +39,7 @@ def test_the_page_shows_the_next_holidays_and_the_choice_is_saved(
     csrf = sign_in(client, tenant)
     page = client.get("/settings/hours").text
     assert "Feestdagen" in page and 'value="NL" selected' in page
-    assert "Eerste kerstdag" in page and 'datetime="2026-12-25"' in page
+    assert "Eerste kerstdag" in page and 'datetime="2026-12-25"' in page and "Christmas Day" not in page
     assert "Geen sluitingen of extra openingen in het vooruitzicht." in page
 
     saved = client.post("/settings/hours/holidays", data={"csrf_token": csrf, "holiday_country": "BE"},
@@ -160,7 +160,8 @@ def test_the_calendar_speaks_english_on_request(
     client.get("/ui/lang/en")
     page = client.get("/settings/hours").text
     for expected in ("Public holidays", "The Netherlands", "Closures and extra openings", "Add a day",
-                     "All channels"):
+                     "All channels", "Christmas Day"):
         assert expected in page, expected
+    assert "Eerste kerstdag" not in page
     wrong = client.post("/settings/hours/days", data=day_form(csrf, kind="open", opens="17:00", closes="09:00"))
     assert "The opening must end after it starts." in wrong.text

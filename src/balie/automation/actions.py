@@ -25,9 +25,11 @@ from balie.agents import service as agent_service
 from balie.agents.models import Agent, Team
 from balie.automation.models import Rule, RuleRun
 from balie.canned import service as canned_service
+from balie.commerce import in_conversation
 from balie.conversations import service as conversation_service
 from balie.conversations.models import PRIORITIES, Conversation, ConversationTag, Message
 from balie.customers import blocking
+from balie.customers import language as customer_language
 from balie.customers.models import BLOCK_STATES, Customer
 from balie.db import get_scoped
 from balie.errors import Invalid, NotFound
@@ -304,9 +306,14 @@ def _send_canned(context: Context, item: dict[str, Any]) -> str:
     customer = session.get_one(Customer, conversation.customer_id)
     agent = session.get(Agent, conversation.assignee_id) if conversation.assignee_id else None
     shop = shop_service.get(session, conversation.shop_id)
-    body = canned_service.render(reply.body, canned_service.variables_for(
+    values = canned_service.variables_for(
         customer_name=customer.name or "", agent_name=agent.name if agent else "", shop_name=shop.name,
-        conversation_id=conversation.id, subject=conversation.subject)).strip()
+        conversation_id=conversation.id, subject=conversation.subject)
+    if "order." in reply.body:  # {{order.number}} and friends: the order the conversation is about
+        values |= in_conversation.of_conversation(
+            session, conversation, language=customer_language.of_customer(customer.language, shop.language),
+            zone=in_conversation.zone_of(shop.time_zone), now=context.now)
+    body = canned_service.render(reply.body, values).strip()
     if not body:
         raise Skip(f"canned reply {reply.title!r} is empty once filled in")
     message = _message(context, "out", body)

@@ -10,6 +10,7 @@ from balie import clock
 from balie.agents import service as agent_service
 from balie.agents.models import Agent
 from balie.agents.service import Actor
+from balie.commerce import mentions
 from balie.conversations import service
 from balie.conversations.models import Attachment, Conversation, Message
 from balie.conversations.schemas import (
@@ -130,4 +131,6 @@ def detail(session: Session, actor: Actor, conversation: Conversation) -> Conver
     return ConversationDetail(
         **base.model_dump(),
         messages=[message_out(m, name, agents, files.get(m.id, [])) for m in rows],
+        # One query, and only when a message names something that looks like an order number.
+        order_numbers=mentions.recognise(session, actor.shop_id, [m.text for m in rows if m.direction == "in"]),
     )

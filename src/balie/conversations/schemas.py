@@ -82,6 +82,8 @@ class ConversationOut(BaseModel):
 
 class ConversationDetail(ConversationOut):
     messages: list[MessageOut]
+    order_numbers: list[str] = Field(default_factory=list,
+                                     description="the shop's order numbers the customer's messages mention")
 
 
 class ConversationPage(BaseModel):

@@ -177,11 +177,13 @@ def set_holiday_country(session: Session, shop: Shop, country: str | None) -> No
     session.flush()
 
 
-def upcoming_holidays(country: str | None, today: dt.date, count: int = 5) -> list[tuple[dt.date, str]]:
-    """The next `count` public holidays from `today` on (what the settings page shows)."""
+def upcoming_holidays(country: str | None, today: dt.date, count: int = 5,
+                      language: str | None = None) -> list[tuple[dt.date, str]]:
+    """The next `count` public holidays from `today` on (what the settings page shows), named in
+    `language` where the package has it, else in the country's own."""
     if not country:
         return []
-    found = public_holidays.public_holidays(country, (today.year, today.year + 1))
+    found = public_holidays.public_holidays(country, (today.year, today.year + 1), language)
     return [(day, name) for day, name in found.items() if day >= today][:count]
 
 

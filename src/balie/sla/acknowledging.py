@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from balie import clock, text
+from balie.commerce import in_conversation, where_is
+from balie.commerce import texts as order_texts
 from balie.conversations.models import Conversation, Message
 from balie.customers import blocking, language
 from balie.customers.models import Customer
@@ -52,9 +54,24 @@ def maybe_acknowledge(session: Session, conversation: Conversation, message: Mes
     if not answer:
         log.info("no acknowledgement on conversation %s: %s", conversation.id, why)
         return None
-    body = acknowledge.acknowledgement(sla_service.expected_answer_at(session, conversation), now,
-                                       *_zone_and_language(session, conversation))
-    return _send(session, conversation, body, now)
+    zone, language_code = _zone_and_language(session, conversation)
+    body = acknowledge.acknowledgement(sla_service.expected_answer_at(session, conversation), now, zone,
+                                       language_code)
+    status = _order_status(session, conversation, message, zone, language_code, now)
+    return _send(session, conversation, f"{body}\n\n{status}" if status else body, now)
+
+
+def _order_status(session: Session, conversation: Conversation, message: Message, zone: ZoneInfo,
+                  language_code: str, now: dt.datetime) -> str | None:
+    """"Waar blijft mijn bestelling?": the live status of the order the customer means (one
+    they mention, else their newest open one), when they ask and Balie knows their orders."""
+    if not where_is.asks_where(message.text):
+        return None
+    found = in_conversation.focus(session, conversation.shop_id, conversation.customer_id,
+                                  in_conversation.customer_texts(session, conversation))
+    if found is None:
+        return None
+    return order_texts.live_status(found.order, found.parcels, language_code, zone, now.astimezone(zone).date())
 
 
 def last_acknowledged_at(session: Session, conversation: Conversation) -> dt.datetime | None:

@@ -1,11 +1,13 @@
-"""API shapes for a shop's SLA targets."""
+"""API shapes for a shop's SLA targets and its automatic acknowledgements."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic_core import PydanticCustomError
 
+from balie.sla.acknowledgement_settings import CHANNELS
 from balie.sla.targets import MAX_TARGETS
 
 Kind = Literal["first_response", "next_response", "resolution"]
@@ -40,3 +42,28 @@ class PolicyOut(BaseModel):
     custom: bool = Field(description="false: the shop has the defaults")
     near: float
     targets: list[TargetOut]
+
+
+class AcknowledgementsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channels: dict[str, StrictBool] = Field(
+        description=f"channel → on or off, for any of {', '.join(CHANNELS)}; a channel left out keeps its setting")
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, channels: dict[str, bool]) -> dict[str, bool]:
+        # Refused as a whole, before anything is switched: a typo ("e-mail") passed over in silence
+        # would leave the admin believing it on.
+        unknown = [name for name in channels if name not in CHANNELS]
+        if unknown:
+            named = ", ".join(repr(name[:40]) for name in unknown[:3]) + (", ..." if len(unknown) > 3 else "")
+            raise PydanticCustomError(
+                "unknown_channel", "unknown {channel} {named}: automatic acknowledgements exist for {known}",
+                {"channel": "channels" if len(unknown) > 1 else "channel", "named": named,
+                 "known": ", ".join(CHANNELS)})
+        return channels
+
+
+class AcknowledgementsOut(BaseModel):
+    channels: dict[str, bool] = Field(description="every channel that can acknowledge, on (true) or off")

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency
 from babel.support import Translations
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -155,6 +156,8 @@ def environment(code: str) -> Environment:
     env.filters["moment"] = lambda value: moment(language, value, clock.now())
     env.filters["full_moment"] = lambda value: full_moment(language, value)
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
+    env.filters["day"] = lambda value: str(format_date(value, "EEE d MMM yyyy", locale=code)) if value else ""
+    env.filters["money"] = lambda amount, currency: str(format_currency(amount, currency, locale=code))
 
     @functools.cache
     def icon(name: str, label: str = "") -> Markup:

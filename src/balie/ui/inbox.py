@@ -47,7 +47,8 @@ def conversation_page(request: Request, db: Session, signed: Signed, conversatio
     query = ListQuery.from_params(request.query_params)
     detail = conversation_context(db, signed.actor, conversation_id, query.query_string())
     _seen_by_agent(db, signed, detail)
-    canned = canned_replies(db, signed.actor, detail["conversation"], detail["customer"]["name"])
+    canned = canned_replies(db, signed.actor, detail["conversation"], detail["customer"]["name"],
+                            detail["order_variables"])
     if not draft:
         draft = _canned_draft(request, canned)
     notice = request.query_params.get("notice")

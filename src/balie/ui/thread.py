@@ -25,6 +25,7 @@ from balie.customers.models import Customer
 from balie.follow_ups import service as follow_up_service
 from balie.shops import service as shop_service
 from balie.ui import i18n
+from balie.ui import orders as orders_ui
 from balie.ui.listing import CHANNEL_LABELS, FLAG_LABELS, PRIORITY_LABELS, SLA_LABELS, STATUS_LABELS
 from balie.ui.routing import N_
 
@@ -45,9 +46,11 @@ PICKABLE_STATUSES = ("open", "pending", "resolved", "closed")
 
 
 def _message(message: Message, customer_name: str, agents: dict[int, Agent],
-             files: dict[int, list[Any]]) -> dict[str, Any]:
+             files: dict[int, list[Any]], order_links: dict[str, str]) -> dict[str, Any]:
     _, _, author = present.author(message, customer_name, agents)
     return {
+        # The customer's text with the order numbers the shop has linked to the order panel.
+        "text_html": orders_ui.linked_text(message.text, order_links) if message.direction == "in" else None,
         "id": message.id,
         "direction": message.direction,
         "channel": message.channel,
@@ -134,12 +137,14 @@ def customer_context(session: Session, actor: Actor, conversation: Conversation,
         "identities": [{"kind": identity.kind, "value": identity.value} for identity in identities],
         "timeline": _timeline(session, actor, customer.id, conversation.id, suffix),
         "since": customer.created_at,
+        "language": customer.language,
     }
 
 
 def canned_replies(session: Session, actor: Actor, conversation: dict[str, Any],
-                   customer_name: str) -> list[dict[str, Any]]:
-    """The shop's canned replies with this conversation's {{variables}} filled in."""
+                   customer_name: str, order_variables: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The shop's canned replies with this conversation's {{variables}} filled in ({{order.*}}:
+    the order the conversation is about)."""
     replies = canned_service.list_for(session, actor.shop_id)
     if not replies:
         return []
@@ -147,7 +152,7 @@ def canned_replies(session: Session, actor: Actor, conversation: dict[str, Any],
     variables = canned_service.variables_for(
         customer_name=customer_name, agent_name=actor.name, shop_name=shop.name,
         conversation_id=conversation["id"], subject=conversation["subject"],
-    )
+    ) | (order_variables or {})
     return [
         {"id": reply.id, "title": reply.title, "shortcut": reply.shortcut,
          "body": canned_service.render(reply.body, variables)}
@@ -165,7 +170,10 @@ def conversation_context(session: Session, actor: Actor, conversation_id: int,
     files = conversation_service.attachments(session, actor, [message.id for message in messages])
     assignee = agents.get(conversation.assignee_id) if conversation.assignee_id else None
     follow_ups = follow_up_service.of_conversation(session, conversation, state="pending")
+    orders = orders_ui.orders_context(session, actor.shop_id, customer["id"], customer["language"],
+                                      [message.text for message in messages if message.direction == "in"])
     return {
+        **orders,
         "conversation": {
             "id": conversation.id,
             "subject": conversation.subject,
@@ -184,7 +192,8 @@ def conversation_context(session: Session, actor: Actor, conversation_id: int,
             "base_url": f"/inbox/c/{conversation.id}",
             "suffix": suffix,
         },
-        "messages": [_message(message, customer["name"], agents, files) for message in messages],
+        "messages": [_message(message, customer["name"], agents, files, orders["order_links"])
+                     for message in messages],
         "customer": customer,
         "members": [{"id": agent.id, "name": agent.name, "me": agent.id == actor.agent_id}
                     for agent in agents.values()],

@@ -15,6 +15,7 @@ from balie.ui import (
     settings,
     settings_acknowledgements,
     settings_invitations,
+    settings_promises,
     settings_rules,
     settings_sla,
     settings_widget,
@@ -25,6 +26,6 @@ from balie.ui.pages import STATIC_DIR, STATIC_PREFIX
 def install(app: FastAPI) -> None:
     """Mounts the agent UI routes on the app."""
     for module in (session, inbox, actions, compose, live, settings, settings_widget, settings_invitations,
-                   settings_sla, settings_acknowledgements, settings_rules):
+                   settings_sla, settings_acknowledgements, settings_rules, settings_promises):
         app.include_router(module.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="ui-static")

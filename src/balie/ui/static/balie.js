@@ -233,15 +233,26 @@
 
   function insertCanned(select) {
     var option = select.options[select.selectedIndex];
+    if (!option || !option.dataset.body) { return; }
+    insertText(option.dataset.body);
+    select.selectedIndex = 0;
+  }
+
+  /* Text put where the agent's cursor is in the reply (a canned reply, an order summary, a tracking link). */
+  function insertText(text) {
     var composer = byId("composer");
-    if (!option || !option.dataset.body || !composer) { return; }
-    var text = option.dataset.body;
+    if (!composer || !text) { return; }
     var start = composer.selectionStart, end = composer.selectionEnd;
     composer.value = composer.value.slice(0, start) + text + composer.value.slice(end);
     composer.focus();
     composer.selectionStart = composer.selectionEnd = start + text.length;
-    select.selectedIndex = 0;
   }
+
+  /* "Insert order summary" / "Insert tracking link" beside the conversation. */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-insert]");
+    if (button) { insertText(button.getAttribute("data-insert")); }
+  });
 
   function setMode(mode) {
     var form = byId("composer-form");

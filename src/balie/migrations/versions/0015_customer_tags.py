@@ -4,8 +4,8 @@ One row per tag on a customer, like conversation_tag, without an index on shop_i
 lookup index starts with it (see ShopScopedByComposite), and the unique (customer_id, tag)
 serves "this customer's tags".
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-24
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0011'
-down_revision: str | None = '0010'
+revision: str = '0015'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

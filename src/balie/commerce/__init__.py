@@ -1,0 +1,1 @@
+"""Commerce: the shop's orders, shipments and carrier events beside every conversation."""

@@ -1,0 +1,1 @@
+"""WooCommerce: its order webhooks and the reconciliation pull through its REST API (docs/woocommerce.md)."""

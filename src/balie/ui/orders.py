@@ -1,0 +1,117 @@
+"""The customer's orders beside a conversation, shaped for _orders.html: each order with its
+lines, promise and parcels (last scan, carrier, tracking link), the texts one click inserts
+into the reply (in the customer's language), and the order numbers in the messages as links.
+
+Customer text reaches the page escaped: a message is escaped first and only then are the
+order numbers the shop has turned into links; a tracking address is linked only when http(s)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+
+from balie import clock
+from balie.commerce import in_conversation, mentions
+from balie.commerce import texts as order_texts
+from balie.commerce.in_conversation import OrderView
+from balie.customers import language as customer_language
+from balie.shops import service as shop_service
+from balie.ui.routing import N_
+
+SHOWN = 5  # orders shown at once; the rest behind "more"
+ORDER_STATUS_LABELS = {"open": N_("Open"), "completed": N_("Completed"), "cancelled": N_("Cancelled")}
+DELIVERY_LABELS = {
+    "none": N_("Not shipped yet"), "info_received": N_("Announced to the carrier"), "in_transit": N_("In transit"),
+    "out_for_delivery": N_("Out for delivery"), "delivered": N_("Delivered"),
+    "delivery_failed": N_("Delivery failed (not home)"), "available_for_pickup": N_("Ready for pick-up"),
+    "exception": N_("Problem at the carrier"), "returned_to_sender": N_("Returned to sender"),
+}
+
+
+def anchor(view: OrderView) -> str:
+    return f"order-{view.order.id}"
+
+
+def _parcel(parcel: in_conversation.Parcel, language: str) -> dict[str, Any]:
+    shipment, last = parcel.shipment, parcel.last_event
+    return {
+        "id": shipment.id, "carrier": shipment.carrier, "tracking_code": shipment.tracking_code,
+        "tracking_url": order_texts.safe_url(shipment.tracking_url),
+        "status": shipment.status or "none", "status_at": shipment.status_at,
+        "last_event": {"status": last.status, "at": last.occurred_at, "description": last.description}
+        if last else None,
+        "events": [{"status": event.status, "at": event.occurred_at, "description": event.description}
+                   for event in reversed(parcel.events)],
+        "insert": order_texts.tracking_line(shipment, language),
+    }
+
+
+def _order(view: OrderView, *, mentioned: bool, focus: bool, language: str, zone: ZoneInfo,
+           today: dt.date) -> dict[str, Any]:
+    order = view.order
+    parcels = [item.shipment for item in view.parcels]
+    return {
+        "id": order.id, "anchor": anchor(view), "number": order.number, "placed_at": order.placed_at,
+        "total": order.total, "currency": order.currency, "status": order.status,
+        "payment_status": order.payment_status, "delivery_status": order.delivery_status or "none",
+        "delivered_at": order.delivered_at, "promised_date": order.promised_delivery_date,
+        "window_start": order.promised_window_start, "window_end": order.promised_window_end,
+        "own": view.own, "mentioned": mentioned, "focus": focus,
+        "lines": [{"sku": line.sku, "name": line.name, "quantity": line.quantity, "price": line.price}
+                  for line in view.lines],
+        "parcels": [_parcel(parcel, language) for parcel in view.parcels],
+        # Inserting another customer's order into this customer's reply is not one click away.
+        "insert_summary": order_texts.summary(order, view.lines, parcels, language, zone, today) if view.own else "",
+    }
+
+
+def orders_context(session: Session, shop_id: int, customer_id: int, known_language: str,
+                   message_texts: Sequence[str]) -> dict[str, Any]:
+    """The panel's orders (mentioned ones always among those shown), the numbers to link, the
+    reply language, and the {{order.*}} variables of the order the conversation is about."""
+    candidates = mentions.candidates(message_texts)
+    views = in_conversation.beside(session, shop_id, customer_id, candidates)
+    known = {view.order.number: anchor(view) for view in views}
+    linked = {number: known[number] for number in candidates if number in known}
+    shop = shop_service.get(session, shop_id)
+    language = customer_language.of_customer(known_language, shop.language)
+    zone, now = in_conversation.zone_of(shop.time_zone), clock.now()
+    focus = in_conversation.pick([view.order for view in views], customer_id, candidates)
+    focus_view = next((view for view in views if view.order is focus), None)
+    shaped = [_order(view, mentioned=view.order.number in linked, focus=view.order is focus, language=language,
+                     zone=zone, today=now.astimezone(zone).date()) for view in views]
+    first = [item for index, item in enumerate(shaped) if index < SHOWN or item["mentioned"]]
+    return {
+        "orders": first,
+        "more_orders": [item for index, item in enumerate(shaped) if not (index < SHOWN or item["mentioned"])],
+        "order_links": linked,
+        "reply_language": language,
+        "order_variables": in_conversation.variables(
+            focus, [parcel.shipment for parcel in focus_view.parcels] if focus_view else [], language, zone, now),
+        "order_status_labels": ORDER_STATUS_LABELS,
+        "delivery_labels": DELIVERY_LABELS,
+    }
+
+
+def linked_text(text: str, links: dict[str, str]) -> Markup | None:
+    """The message with the shop's order numbers as links to the panel; None when it names none.
+    Every piece of the customer's text is escaped; only our own <a> is markup."""
+    if not links:
+        return None
+    found = [mention for mention in mentions.find(text) if mention.number in links]
+    if not found:
+        return None
+    parts: list[Markup] = []
+    position = 0
+    for mention in found:
+        parts.append(escape(text[position:mention.start]))
+        parts.append(Markup('<a class="order-mention" href="#{}" data-order-number="{}">{}</a>').format(
+            links[mention.number], mention.number, text[mention.start:mention.end]))
+        position = mention.end
+    parts.append(escape(text[position:]))
+    return Markup("").join(parts)

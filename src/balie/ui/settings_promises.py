@@ -1,0 +1,108 @@
+"""The delivery promises settings page (shop admins only): whether Balie watches the shop's
+delivery promises, the cut-off and transit days, the channel, the compensation rules and the
+notice per language, and the figures (commerce/promises, docs/promises.md).
+
+A plain form with the CSRF token, as on the other settings pages; the service checks every
+field and names the wrong one, and nothing is stored from a form with a wrong field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
+
+from balie.commerce.promises import settings as promise_settings
+from balie.commerce.promises import stats, texts
+from balie.commerce.promises.models import CHANNEL_PREFERENCES, LANGUAGES
+from balie.errors import Invalid
+from balie.ui import pages
+from balie.ui.auth import Agent, CheckedAgent, Signed, require_admin
+from balie.ui.inbox import chrome
+from balie.ui.listing import ListQuery
+from balie.ui.routing import N_, UiRoute
+from balie.ui.settings_widget import Posted
+from balie.web.deps import DB
+
+router = APIRouter(route_class=UiRoute, include_in_schema=False)
+BASE = "/settings/promises"
+RULE_ROWS = 5
+CHANNEL_LABELS = {"auto": N_("Where the customer talks to us (chat), else e-mail"), "email": N_("E-mail")}
+LANGUAGE_LABELS = {"nl": N_("Dutch"), "en": N_("English")}
+
+
+def _form_of(found: promise_settings.Settings) -> dict[str, str]:
+    form = {"enabled": "on" if found.enabled else "", "cutoff": found.cutoff,
+            "transit_days": str(found.transit_days), "extra_days": str(found.extra_days), "channel": found.channel,
+            "carriers": "\n".join(f"{name}: {days}" for name, days in sorted(found.carriers.items()))}
+    for index in range(RULE_ROWS):
+        rule = found.rules[index] if index < len(found.rules) else None
+        form[f"rule{index}_days"] = str(rule.min_days_late) if rule else ""
+        form[f"rule{index}_total"] = str(rule.min_order_total) if rule else ""
+        form[f"rule{index}_amount"] = str(rule.amount) if rule else ""
+    for code in LANGUAGES:
+        form[f"{code}_subject"] = found.templates[code].subject
+        form[f"{code}_body"] = found.templates[code].body
+    return form
+
+
+def _page(request: Request, db: Session, signed: Signed, *, form: dict[str, str] | None = None, error: str = "",
+          status: int = 200) -> Response:
+    found = promise_settings.load(db, signed.actor.shop_id)
+    figures = stats.of_shop(db, signed.actor.shop_id)
+    values: dict[str, Any] = {
+        **chrome(db, signed), "query": ListQuery(), "settings_page": "promises",
+        "notice": N_("Changes saved.") if request.query_params.get("notice") == "saved" else None,
+        "form": form or _form_of(found), "error": error, "saved": found.saved, "rule_rows": range(RULE_ROWS),
+        "languages": LANGUAGES, "language_labels": LANGUAGE_LABELS, "channels": CHANNEL_PREFERENCES,
+        "channel_labels": CHANNEL_LABELS, "variables": texts.VARIABLES, "figures": figures,
+        "share": None if figures.told_first_share is None else round(100 * figures.told_first_share),
+        "median_minutes": None if figures.median_seconds_to_notice is None
+        else round(figures.median_seconds_to_notice / 60, 1),
+        "amounts": sorted(figures.voucher_amounts.items()),
+    }
+    return pages.render(request, "settings_promises.html", values, status=status)
+
+
+def _whole(text: str) -> int | str:
+    """A whole number as the service wants it; anything else as typed, for the service to name."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else text
+
+
+def _read(form: dict[str, str]) -> promise_settings.Settings:
+    carriers: dict[str, Any] = {}
+    for line in form.get("carriers", "").splitlines():
+        if line.strip():
+            name, _colon, days = line.rpartition(":")
+            carriers[name.strip() if _colon else line.strip()] = _whole(days) if _colon else ""
+    rules = []
+    for index in range(RULE_ROWS):
+        days, total, amount = (form.get(f"rule{index}_{part}", "").strip() for part in ("days", "total", "amount"))
+        if days or total or amount:
+            rules.append(promise_settings.Rule(_whole(days), total or "0", amount))  # type: ignore[arg-type]
+    templates = {code: promise_settings.Template(form.get(f"{code}_subject", ""), form.get(f"{code}_body", ""))
+                 for code in LANGUAGES}
+    return promise_settings.Settings(
+        enabled=form.get("enabled") == "on", cutoff=form.get("cutoff", "").strip(),
+        transit_days=_whole(form.get("transit_days", "")), extra_days=_whole(form.get("extra_days", "")),  # type: ignore[arg-type]
+        channel=form.get("channel", ""), carriers=carriers, templates=templates, rules=rules)
+
+
+@router.get(BASE)
+def promises_page(request: Request, db: DB, signed: Agent) -> Response:
+    require_admin(signed)
+    return _page(request, db, signed)
+
+
+@router.post(BASE)
+def save_promises(request: Request, db: DB, signed: CheckedAgent, form: Posted) -> Response:
+    require_admin(signed)
+    try:
+        promise_settings.save(db, signed.actor.shop_id, _read(form), actor_agent_id=signed.actor.agent_id)
+    except Invalid as invalid:
+        db.rollback()
+        return _page(request, db, signed, form=form, error=invalid.detail, status=400)
+    db.commit()
+    return pages.redirect(f"{BASE}?notice=saved")

@@ -22,7 +22,7 @@ from balie import tagging
 from balie.errors import Invalid
 
 TRIGGERS = ("message_received", "conversation_created", "conversation_updated", "sla_near_breach",
-            "sla_breached", "pending_for", "callback_overdue")
+            "sla_breached", "pending_for", "callback_overdue", "promise_broken")
 FIELDS = {
     # field → the operators it takes
     "channel": ("in", "not_in"), "priority": ("in", "not_in"), "status": ("in", "not_in"),

@@ -52,6 +52,14 @@ def watch_callback(session: Session, callback: Callback) -> None:
             extra={"callback_id": callback.id, "due": callback.due_at.isoformat()})
 
 
+def promise_broken(session: Session, *, shop_id: int, conversation_id: int, breach_id: int, generation: int) -> None:
+    """A delivery promise broke and Balie acted on it (commerce/promises): `promise_broken` is
+    raised, once per breach, on the conversation the customer was told in (or the agents' one)."""
+    if has_rules(session, shop_id, ("promise_broken",)):
+        enqueue(session, shop_id=shop_id, conversation_id=conversation_id, trigger="promise_broken",
+                event_key=f"promise_broken:{breach_id}", extra={"breach_id": breach_id, "generation": generation})
+
+
 def has_rules(session: Session, shop_id: int, triggers: Sequence[str]) -> bool:
     """Whether the shop has an enabled rule for one of `triggers`: one small read, so that an
     agent's change in a shop without rules queues nothing."""

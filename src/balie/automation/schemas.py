@@ -14,7 +14,8 @@ class RuleIn(BaseModel):
 
     name: str = Field(description="1 to 200 characters")
     trigger: str = Field(description="message_received, conversation_created, conversation_updated, "
-                                     "sla_near_breach, sla_breached, pending_for or callback_overdue")
+                                     "sla_near_breach, sla_breached, pending_for, callback_overdue or "
+                                     "promise_broken")
     hours: int | None = Field(default=None, description="pending_for only: hours pending, 1 to 2160")
     conditions: list[Any] = Field(default_factory=list, description='[{"field", "op", "value"}], all must hold')
     actions: list[Any] = Field(description='[{"action", "value"}] in order (follow_up also has "note")')

@@ -45,6 +45,7 @@ TRIGGER_LABELS = {
     "sla_breached": N_("A reply is late (SLA)"),
     "pending_for": N_("A conversation is pending for some hours"),
     "callback_overdue": N_("A call-back is overdue"),
+    "promise_broken": N_("A delivery promise is broken"),
 }
 FIELD_LABELS = {
     "channel": N_("Channel"), "priority": N_("Priority"), "status": N_("Status"), "language": N_("Language"),

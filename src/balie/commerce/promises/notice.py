@@ -103,6 +103,9 @@ def handle(session: Session, breach: Breach, view: ShopView | None = None) -> No
         _notify(session, breach, order, view)
     else:
         _escalate(session, breach, order, view)
+    if breach.conversation_id is not None:
+        automation.promise_broken(session, shop_id=breach.shop_id, conversation_id=breach.conversation_id,
+                                  breach_id=breach.id, generation=breach.generation)
     publish_on_commit(session, Event("order.promise_broken", breach.shop_id, {
         "order_id": order.id, "breach_id": breach.id, "generation": breach.generation, "state": breach.state,
         "conversation_id": breach.conversation_id}))

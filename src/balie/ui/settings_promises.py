@@ -56,7 +56,8 @@ def _page(request: Request, db: Session, signed: Signed, *, form: dict[str, str]
         "notice": N_("Changes saved.") if request.query_params.get("notice") == "saved" else None,
         "form": form or _form_of(found), "error": error, "saved": found.saved, "rule_rows": range(RULE_ROWS),
         "languages": LANGUAGES, "language_labels": LANGUAGE_LABELS, "channels": CHANNEL_PREFERENCES,
-        "channel_labels": CHANNEL_LABELS, "variables": texts.VARIABLES, "figures": figures,
+        "channel_labels": CHANNEL_LABELS, "figures": figures,
+        "variables": ["{{" + name + "}}" for name in texts.VARIABLES],  # as a shop writes them
         "share": None if figures.told_first_share is None else round(100 * figures.told_first_share),
         "median_minutes": None if figures.median_seconds_to_notice is None
         else round(figures.median_seconds_to_notice / 60, 1),

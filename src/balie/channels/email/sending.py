@@ -8,7 +8,10 @@ runs its own with asyncio.run. See docs/email.md ("Sending").
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 import aiosmtplib
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,12 +59,23 @@ def _refuse_internal(relay: Relay) -> None:
         raise PermanentFailure(f"SMTP relay refused: {problem}")
 
 
+def _run(coroutine: Coroutine[Any, Any, str]) -> str:
+    """asyncio.run, also from a thread that already runs an event loop (an async caller; a
+    test process driving a browser): then in a helper thread with a loop of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def send(outgoing: Outgoing, *, timeout: float = COMMAND_TIMEOUT, deadline: float = DEADLINE) -> str:
     """Hands the message to the relay; returns its answer to DATA (usually a queue id)."""
     relay = outgoing.relay
     where = f"SMTP relay {relay.host}:{relay.port}"
     try:
-        return asyncio.run(_send(outgoing, timeout, deadline))
+        return _run(_send(outgoing, timeout, deadline))
     except aiosmtplib.SMTPRecipientsRefused as error:
         refused = error.recipients[0]
         raise _answered(where, refused.code, refused.message, f"RCPT TO <{refused.recipient}>") from None

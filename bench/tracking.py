@@ -14,6 +14,7 @@ the database holds afterwards (every answered delivery must have added one).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import secrets
 import time
@@ -21,7 +22,7 @@ import urllib.request
 from typing import Any
 
 from bench import promises
-from bench.server import Database, Server, run_client
+from bench.server import Database, Server, private_redis, run_client
 
 TARGET_PER_S = 500.0
 
@@ -38,7 +39,9 @@ def connect(server: Server, token: str) -> str:
 
 def measure(orders: int, rate: float = TARGET_PER_S, duration: float = 20.0, workers: int = 1) -> dict[str, Any]:
     result: dict[str, Any] = {"orders": orders, "rate": rate, "duration_s": duration, "server_processes": workers}
-    with Database("postgresql") as db:
+    # Several server processes share live updates through Redis (balie serve insists): a private one.
+    with private_redis("tracking") if workers > 1 else contextlib.nullcontext(None) as redis_url, \
+            Database("postgresql", redis_url=redis_url) as db:
         db.migrate()
         tenant = db.tenant()
         result["dataset"] = promises.seed(db, tenant.shop_id, orders, customers=max(1, orders // 10))

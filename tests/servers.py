@@ -9,10 +9,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from balie.scheduling.models import DueJob
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -110,3 +117,21 @@ def working(env: dict[str, str], timeout: float = 60) -> Iterator[WorkerProcess]
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def job_states(factory: sessionmaker[Session], shop_id: int) -> dict[str, int]:
+    """How many of the shop's due jobs are in each state."""
+    with factory() as session:
+        rows = session.execute(select(DueJob.state, func.count()).where(DueJob.shop_id == shop_id)
+                               .group_by(DueJob.state)).all()
+        return {state: count for state, count in rows}
+
+
+def poll(read: Callable[[], T], enough: Callable[[T], bool], deadline: float) -> T:
+    """Reads until `enough` says so or the deadline passes: what a test does while real worker
+    processes work (a 10 ms pause between reads, never a fixed sleep standing for "long enough")."""
+    while True:
+        value = read()
+        if enough(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.01)

@@ -21,7 +21,7 @@ from balie.db import make_engine, make_sessionmaker
 from balie.follow_ups import service as follow_up_service
 from balie.scheduling.models import DueJob
 from factories import make_tenant
-from servers import working
+from servers import job_states, poll, working
 
 COUNT = 300
 ONLY_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -38,22 +38,6 @@ def conversations(factory: sessionmaker[Session], shop_id: int, count: int) -> l
         session.add_all(rows)
         session.flush()
         return [row.id for row in rows]
-
-
-def states(factory: sessionmaker[Session], shop_id: int) -> dict[str, int]:
-    with factory() as session:
-        rows = session.execute(select(DueJob.state, func.count()).where(DueJob.shop_id == shop_id)
-                               .group_by(DueJob.state)).all()
-        return {state: count for state, count in rows}
-
-
-def wait_for(factory: sessionmaker[Session], shop_id: int, done: int, deadline: float) -> dict[str, int]:
-    """Polls the database (never a fixed sleep) until `done` jobs are done or time is up."""
-    while True:
-        counts = states(factory, shop_id)
-        if counts.get("done", 0) >= done or time.monotonic() > deadline:
-            return counts
-        time.sleep(0.01)
 
 
 @ONLY_POSTGRESQL
@@ -83,11 +67,13 @@ def test_every_follow_up_fires_exactly_once_across_workers_and_a_kill(
         finally:
             clock.reset()
         deadline = time.monotonic() + 25
-        at_kill = wait_for(factory, tenant.shop_id, COUNT // 5, deadline)
+        at_kill = poll(lambda: job_states(factory, tenant.shop_id), lambda counts: counts.get("done", 0) >= COUNT // 5,
+                       deadline)
         first.process.send_signal(signal.SIGKILL)  # mid-pass: it is working through the queue
         first.process.wait(timeout=10)
         with working(env) as restarted:
-            final = wait_for(factory, tenant.shop_id, COUNT, deadline)
+            final = poll(lambda: job_states(factory, tenant.shop_id), lambda counts: counts.get("done", 0) >= COUNT,
+                         deadline)
             logs = "".join(first.log + second.log + restarted.log)
 
     with factory() as session:

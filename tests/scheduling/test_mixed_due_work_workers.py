@@ -35,7 +35,7 @@ from balie.scheduling.models import DueJob
 from balie.sla import targets
 from balie.sla.targets import TargetRow
 from factories import Tenant, make_tenant
-from servers import working
+from servers import job_states, poll, working
 
 MESSAGES = 150  # each: message.received, sla.due_soon and sla.breached
 CALLBACKS = 60  # each: message.received (the request in the inbox), automation.event (callback_overdue)
@@ -101,25 +101,6 @@ def plain_conversations(session: Session, tenant: Tenant, count: int, **state: o
     return [row.id for row in rows]
 
 
-def done(factory: sessionmaker[Session], shop_id: int) -> dict[str, int]:
-    with factory() as session:
-        rows = session.execute(select(DueJob.state, func.count()).where(DueJob.shop_id == shop_id)
-                               .group_by(DueJob.state)).all()
-        return {state: count for state, count in rows}
-
-
-def wait_for(factory: sessionmaker[Session], shop_id: int, jobs: int, deadline: float,
-             snoozed: list[int] | None = None) -> dict[str, int]:
-    """Polls the database (never a fixed sleep) until `jobs` are done (and, when given, the
-    snoozed conversations are all back) or time is up."""
-    while True:
-        counts = done(factory, shop_id)
-        back = snoozed is None or still_snoozed(factory, snoozed) == 0
-        if (counts.get("done", 0) >= jobs and back) or time.monotonic() > deadline:
-            return counts
-        time.sleep(0.01)
-
-
 def still_snoozed(factory: sessionmaker[Session], ids: list[int]) -> int:
     with factory() as session:
         return session.scalar(select(func.count()).where(Conversation.id.in_(ids),
@@ -147,11 +128,14 @@ def test_every_kind_of_due_work_happens_exactly_once_across_workers_and_a_kill(
     with working(env) as first, working(env) as second:
         ids = enqueue_everything(factory, tenant)
         deadline = time.monotonic() + 60
-        at_kill = wait_for(factory, tenant.shop_id, JOBS // 5, deadline)
+        at_kill = poll(lambda: job_states(factory, tenant.shop_id), lambda counts: counts.get("done", 0) >= JOBS // 5,
+                       deadline)
         first.process.send_signal(signal.SIGKILL)  # mid-pass: it is working through the queue
         first.process.wait(timeout=10)
         with working(env) as restarted:
-            final = wait_for(factory, tenant.shop_id, JOBS, deadline, snoozed=ids["snoozed"])
+            final = poll(lambda: job_states(factory, tenant.shop_id),
+                         lambda counts: counts.get("done", 0) >= JOBS and still_snoozed(factory, ids["snoozed"]) == 0,
+                         deadline)
             logs = "".join(first.log + second.log + restarted.log)
 
     with factory() as session:

@@ -22,6 +22,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,6 +195,25 @@ def _window_stats(recorder: Recorder, start: float, end: float) -> dict[str, Any
     }
 
 
+async def _in_window(cpu: CpuWindow, warm_end: float, end: float, workers: list[Coroutine[Any, Any, None]]) -> None:
+    """Runs the workers; the CPU window opens after the warm-up and closes at `end`, or when
+    the workers stop sooner (the request cap was hit)."""
+
+    async def marks() -> None:
+        await asyncio.sleep(max(0.0, warm_end - time.perf_counter()))
+        cpu.mark()
+        await asyncio.sleep(max(0.0, end - time.perf_counter()))
+        cpu.mark()
+
+    marking = asyncio.create_task(marks())
+    await asyncio.gather(*workers)
+    if not marking.done():
+        marking.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await marking
+        cpu.mark()
+
+
 # --- ingest -----------------------------------------------------------------------------------
 
 
@@ -218,12 +238,6 @@ async def run_ingest(config: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     warm_end = started + warmup
     end = warm_end + duration
-
-    async def cpu_marks() -> None:
-        await asyncio.sleep(max(0.0, warm_end - time.perf_counter()))
-        cpu.mark()
-        await asyncio.sleep(max(0.0, end - time.perf_counter()))
-        cpu.mark()
 
     async def worker(number: int) -> None:
         conn = Connection(host, port)
@@ -268,15 +282,8 @@ async def run_ingest(config: dict[str, Any]) -> dict[str, Any]:
                 recorder.error(f"http_{response.status}", response.body.decode(errors="replace"))
         conn.close()
 
-    marks = asyncio.create_task(cpu_marks())
-    await asyncio.gather(*(worker(i) for i in range(workers)))
-    if not marks.done():  # the cap was hit before the window closed
-        marks.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await marks
-        cpu.mark()
-    window_end = min(end, time.perf_counter())
-    result = _window_stats(recorder, warm_end, window_end)
+    await _in_window(cpu, warm_end, end, [worker(i) for i in range(workers)])
+    result = _window_stats(recorder, warm_end, min(end, time.perf_counter()))
     result.update(
         mode="ingest", concurrency=workers, warmup_s=warmup, duration_s=duration,
         requests_sent=counter["sent"], new_customers=counter["new"],
@@ -312,12 +319,6 @@ async def run_tracking(config: dict[str, Any]) -> dict[str, Any]:
     warm_end = started + warmup
     end = warm_end + duration
 
-    async def cpu_marks() -> None:
-        await asyncio.sleep(max(0.0, warm_end - time.perf_counter()))
-        cpu.mark()
-        await asyncio.sleep(max(0.0, end - time.perf_counter()))
-        cpu.mark()
-
     async def worker() -> None:
         conn = Connection(host, port)
         while time.perf_counter() < end and counter["sent"] < cap:
@@ -346,13 +347,7 @@ async def run_tracking(config: dict[str, Any]) -> dict[str, Any]:
                 recorder.error(f"http_{response.status}", response.body.decode(errors="replace"))
         conn.close()
 
-    marks = asyncio.create_task(cpu_marks())
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    if not marks.done():
-        marks.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await marks
-        cpu.mark()
+    await _in_window(cpu, warm_end, end, [worker() for _ in range(workers)])
     result = _window_stats(recorder, warm_end, min(end, time.perf_counter()))
     result.update(mode="tracking", concurrency=workers, warmup_s=warmup, duration_s=duration,
                   requests_sent=counter["sent"], scans_added=counter["added"], scans_known=counter["known"],

@@ -10,6 +10,7 @@ JSON, so the script can refresh the parts that changed and keep the composer as 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -201,15 +202,7 @@ def add_customer_tag(
     tag: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Tags this conversation's customer (audited by the service); a tag they have is no error."""
-    actor = signed.actor
-    conversation = conversation_service.get(db, actor, conversation_id)  # another shop's: 404
-    try:
-        customer_tags.add(db, shop_id=actor.shop_id, customer_id=conversation.customer_id, tag=tag,
-                          actor_agent_id=actor.agent_id)
-    except BalieError as error:
-        return _failed_with(CUSTOMER_TAG_MESSAGES, request, db, signed, conversation_id, error)
-    db.commit()
-    return _done(request, conversation_id, "tagged")
+    return _change_customer_tag(customer_tags.add, request, conversation_id, db, signed, tag, "tagged")
 
 
 @router.post("/inbox/c/{conversation_id}/customer-tags/remove")
@@ -221,15 +214,19 @@ def remove_customer_tag(
     tag: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """A form can only post: the customer tag's delete. One that is gone already is no error."""
+    return _change_customer_tag(customer_tags.remove, request, conversation_id, db, signed, tag, "untagged")
+
+
+def _change_customer_tag(change: Callable[..., object], request: Request, conversation_id: int, db: DB,
+                         signed: CheckedAgent, tag: str, notice: str) -> Response:
     actor = signed.actor
-    conversation = conversation_service.get(db, actor, conversation_id)
+    conversation = conversation_service.get(db, actor, conversation_id)  # another shop's: 404
     try:
-        customer_tags.remove(db, shop_id=actor.shop_id, customer_id=conversation.customer_id, tag=tag,
-                             actor_agent_id=actor.agent_id)
+        change(db, shop_id=actor.shop_id, customer_id=conversation.customer_id, tag=tag, actor_agent_id=actor.agent_id)
     except BalieError as error:
         return _failed_with(CUSTOMER_TAG_MESSAGES, request, db, signed, conversation_id, error)
     db.commit()
-    return _done(request, conversation_id, "untagged")
+    return _done(request, conversation_id, notice)
 
 
 @router.post("/inbox/c/{conversation_id}/follow-ups")

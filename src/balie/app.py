@@ -111,14 +111,15 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, run
     from balie.ui.returns import router as returns_ui_router
     from balie.web.stream import router as stream_router
 
+    # The two busiest routes first: a request is matched against the routes in this order.
     app.include_router(api_channel_router)
+    app.include_router(tracking_webhook_router)
     app.include_router(automation_router)
     app.include_router(callbacks_router)
     app.include_router(commerce_router)
     app.include_router(commerce_connections_router)
     app.include_router(woocommerce_router)
     app.include_router(shopify_router)
-    app.include_router(tracking_webhook_router)
     app.include_router(promises_router)
     app.include_router(widget_callbacks_router)
     app.include_router(callbacks_ui_router)

@@ -26,7 +26,7 @@ def test_an_admin_connects_shopify_and_the_secret_is_shown_once(client: TestClie
     assert put.json()["secret"] == "shpss_0123456789abcdef"
     assert put.json()["webhook_url"] == f"/webhooks/shopify/{key}"
     assert [(item["platform"], item["secret"]) for item in listed] == [("shopify", None)]
-    assert found is not None and found[1].secret == "shpss_0123456789abcdef"
+    assert found is not None and found.secret == "shpss_0123456789abcdef"
 
 
 def test_a_tracking_connection_without_a_secret_gets_one_made_by_balie(client: TestClient, tenant: Tenant) -> None:

@@ -12,46 +12,20 @@ from typing import Any
 import pytest
 from commerce_support import ORDER, post
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from tracking_support import PARCEL, Sender
 
 from balie import clock, security
 from balie.commerce.models import Shipment, TrackingEvent
 from balie.shops.models import Shop
 from factories import Tenant
 
-PARCEL: dict[str, Any] = {
-    "carrier": "PostNL", "tracking_code": "3SABCD1234567", "order_number": "10023",
-    "tracking_url": "https://jouw.postnl.nl/track-and-trace/3SABCD1234567-NL-1234AB",
-    "events": [{"status": "in_transit", "occurred_at": "2026-11-24T08:00:00+01:00", "description": "Sorteercentrum"}],
-}
-
 
 @pytest.fixture(autouse=True)
 def _now(frozen_clock: clock.FrozenClock) -> None:
     """The scans happened on 24 and 25 November 2026; "now" is the 26th."""
     frozen_clock.current = frozen_clock.current.replace(day=26)
-
-
-class Sender:
-    """A tracking service holding the shop's tracking secret, as Balie gave it."""
-
-    def __init__(self, client: TestClient, tenant: Tenant, factory: sessionmaker[Session]) -> None:
-        self.client = client
-        response = client.put("/api/v1/commerce/connections/tracking", json={}, headers=tenant.headers)
-        assert response.status_code == 200, response.text
-        self.secret: str = response.json()["secret"]
-        with factory() as session:
-            self.key = session.get_one(Shop, tenant.shop_id).public_key
-
-    def send(self, payload: Any, *, secret: str | None = None, key: str | None = None, shift: int = 0,
-             headers: dict[str, str] | None = None, raw: bytes | None = None) -> Any:
-        body = raw if raw is not None else json.dumps(payload).encode()
-        timestamp = str(int(clock.now().timestamp()) + shift)
-        signed = {"Content-Type": "application/json", "X-Balie-Timestamp": timestamp,
-                  "X-Balie-Signature": security.sign(secret or self.secret, body, timestamp)}
-        signed.update(headers or {})
-        return self.client.post(f"/webhooks/tracking/{key or self.key}", content=body, headers=signed)
 
 
 @pytest.fixture
@@ -283,29 +257,3 @@ def test_a_hostile_delivery_id_is_refused(sender: Sender, factory: sessionmaker[
     assert long.status_code == 400 and long.json()["detail"].startswith("X-Balie-Delivery:")
     assert empty.status_code == 400 and empty.json()["detail"] == "X-Balie-Delivery: required"
     assert counts(factory) == (0, 0)
-
-
-def test_a_scan_for_a_known_parcel_costs_a_fixed_number_of_queries(sender: Sender, client: TestClient,
-                                                                   tenant: Tenant,
-                                                                   factory: sessionmaker[Session]) -> None:
-    """The hot path (500 scans a second in the benchmark): a delivery with one new scan for a
-    parcel Balie knows, with a delivery id."""
-    post(client, tenant, ORDER)
-    sender.send(PARCEL)
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    engine = factory.kw["bind"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        for hour, status in ((9, "out_for_delivery"), (10, "delivered")):
-            statements.clear()
-            response = sender.send({"carrier": "PostNL", "tracking_code": "3SABCD1234567", "events": [
-                {"status": status, "occurred_at": f"2026-11-25T{hour:02d}:00:00Z"}]},
-                headers={"X-Balie-Delivery": f"scan-{hour}"})
-            assert response.json()["events"]["added"] == 1
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) <= 11, [statement.split("\n")[0][:80] for statement in statements]

@@ -5,8 +5,9 @@ and platform; changing one is audited without its secrets."""
 from __future__ import annotations
 
 import secrets as token_source
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from balie import clock
@@ -23,14 +24,24 @@ def get(session: Session, shop_id: int, platform: str) -> Connection | None:
     return session.get(Connection, (shop_id, platform))
 
 
-def by_public_key(session: Session, public_key: str, platform: str) -> tuple[Shop, Connection] | None:
-    """The shop a webhook URL names and its connection to the platform; None for either
-    unknown (the caller answers 401 or 404 without saying which)."""
+class Signing(NamedTuple):
+    shop_id: int
+    secret: str
+
+
+# Built once: every webhook delivery asks it, and building the statement cost more than
+# running it (the tracking benchmark, docs/benchmarks.md).
+_SIGNING = (select(Shop.id, Connection.secret).join(Connection, Connection.shop_id == Shop.id)
+            .where(Shop.public_key == bindparam("public_key"), Connection.platform == bindparam("platform")))
+
+
+def by_public_key(session: Session, public_key: str, platform: str) -> Signing | None:
+    """The shop a webhook URL names and its secret for the platform; None for either unknown
+    (the caller answers 401 or 404 without saying which)."""
     if not public_key or len(public_key) > 64:
         return None
-    row = session.execute(select(Shop, Connection).join(Connection, Connection.shop_id == Shop.id)
-                          .where(Shop.public_key == public_key, Connection.platform == platform)).first()
-    return None if row is None else (row.Shop, row.Connection)
+    row = session.connection().execute(_SIGNING, {"public_key": public_key, "platform": platform}).first()
+    return None if row is None else Signing(row.id, row.secret)
 
 
 def save(session: Session, shop_id: int, platform: str, *, secret: str | None, api_url: str | None = None,

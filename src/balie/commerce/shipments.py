@@ -82,7 +82,7 @@ def save(session: Session, shop_id: int, data: ShipmentInput, *, source: str) ->
         shipment.external_id = external_id or shipment.external_id
         shipment.updated_at = now
     if order_id is not None:
-        refresh_order(session, session.get_one(Order, order_id))
+        refresh_order(session, _locked_order(session, order_id))
     _announce(session, shipment)
     return SavedShipment(shipment, created)
 
@@ -118,7 +118,7 @@ def add_event(session: Session, shipment: Shipment, data: EventInput, *, source:
         shipment.delivered_at = occurred_at
     shipment.updated_at = clock.now()
     if shipment.order_id is not None:
-        refresh_order(session, session.get_one(Order, shipment.order_id))
+        refresh_order(session, _locked_order(session, shipment.order_id))
     _announce(session, shipment)
     return SavedEvent(event, created=True)
 
@@ -131,7 +131,9 @@ def _event(session: Session, shipment: Shipment, status: str, occurred_at: dt.da
 
 def refresh_order(session: Session, order: Order) -> None:
     """The order's delivery status is its newest parcel status; it is delivered (and the
-    withdrawal period starts) when its last parcel is."""
+    withdrawal period starts) when its last parcel is. The caller holds the order's lock
+    (`_locked_order`, or orders.save's own), so the parcels read here include those another
+    transaction moved while this one waited for it (tracking_pg recounts the same way)."""
     session.flush()
     rows = session.execute(select(Shipment.status, Shipment.status_at, Shipment.delivered_at)
                            .where(Shipment.shop_id == order.shop_id, Shipment.order_id == order.id)).all()
@@ -141,9 +143,20 @@ def refresh_order(session: Session, order: Order) -> None:
     order.delivered_at = max(delivered) if rows and all(delivered) else None
 
 
+def _locked_order(session: Session, order_id: int) -> Order:
+    """Read afresh under its row lock on PostgreSQL (SQLite writes one transaction at a time)."""
+    locking = session.get_bind().dialect.name == "postgresql"
+    return session.get_one(Order, order_id, with_for_update=True if locking else None)
+
+
 def _announce(session: Session, shipment: Shipment) -> None:
-    publish_on_commit(session, Event("shipment.updated", shipment.shop_id, {
-        "shipment_id": shipment.id, "order_id": shipment.order_id, "status": shipment.status}))
+    announce(session, shipment.shop_id, shipment.id, shipment.order_id, shipment.status)
+
+
+def announce(session: Session, shop_id: int, shipment_id: int, order_id: int | None, status: str | None) -> None:
+    """Open screens refresh the parcel when the transaction commits."""
+    publish_on_commit(session, Event("shipment.updated", shop_id, {
+        "shipment_id": shipment_id, "order_id": order_id, "status": status}))
 
 
 def get(session: Session, shop_id: int, shipment_id: int) -> Shipment:

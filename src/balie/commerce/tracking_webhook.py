@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from balie import clock, security
-from balie.commerce import checks, shipments, tracking_status
-from balie.commerce.models import Shipment
+from balie.commerce import checks, shipments, tracking_pg, tracking_status
 from balie.errors import Invalid, Unauthorized
 
 # A signed delivery older (or newer) than this is refused: a captured one cannot be replayed
@@ -39,7 +38,9 @@ class Payload:
 
 @dataclass(frozen=True)
 class Applied:
-    shipment: Shipment
+    shipment_id: int
+    order_id: int | None
+    status: str | None
     created: bool
     added: int
     known: int
@@ -119,6 +120,16 @@ def _moment(value: Any, field: str) -> dt.datetime:
 def apply(session: Session, shop_id: int, payload: Payload) -> Applied:
     """Finds or creates the parcel and adds its scans. A parcel Balie does not know needs the
     order number (the order itself may come later: the parcel waits for it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        fast = tracking_pg.try_apply(
+            session, shop_id, carrier=payload.carrier, tracking_code=payload.tracking_code,
+            order_number=payload.order_number, tracking_url=payload.tracking_url, events=payload.events,
+            now=clock.now())
+        if fast is not None:
+            if fast.changed:
+                shipments.announce(session, shop_id, fast.shipment_id, fast.order_id, fast.status)
+            return Applied(fast.shipment_id, fast.order_id, fast.status, created=False, added=fast.added,
+                           known=len(payload.events) - fast.added, ignored=payload.ignored)
     shipment = shipments.by_tracking_code(session, shop_id, payload.tracking_code, payload.carrier)
     created = False
     if payload.order_number is not None or shipment is None:
@@ -137,4 +148,5 @@ def apply(session: Session, shop_id: int, payload: Payload) -> Applied:
         else:
             known += 1
     session.flush()
-    return Applied(shipment, created=created, added=added, known=known, ignored=payload.ignored)
+    return Applied(shipment.id, shipment.order_id, shipment.status, created=created, added=added, known=known,
+                   ignored=payload.ignored)

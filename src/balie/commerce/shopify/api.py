@@ -52,12 +52,12 @@ def _receive(context: Context, key: str, headers: dict[str, str | None], body: b
     topic = (headers["topic"] or "").strip()
     with context.factory() as db:
         found = connections.by_public_key(db, key, webhook.PLATFORM)
-        if found is None or not webhook.signature_valid(found[1].secret, body, headers["hmac-sha256"]):
+        if found is None or not webhook.signature_valid(found.secret, body, headers["hmac-sha256"]):
             log.warning("shopify webhook refused: %s for shop key %r, topic %r",
                         "no such shop or connection" if found is None else "wrong or missing signature",
                         key[:64], topic[:64])
             raise Unauthorized("the signature does not match the shop's Shopify secret", code="invalid_signature")
-        shop_id = found[0].id
+        shop_id = found.shop_id
         if topic not in webhook.TOPICS:
             log.info("shopify webhook for shop %s: topic %r is not taken; ignored", shop_id, topic[:64])
             return {"status": "ignored", "detail": f"topic {topic[:64]!r} is not one Balie takes"}

@@ -40,7 +40,7 @@ def _handle(context: Context, public_key: str, body: bytes, topic: str | None, s
             log.warning("woocommerce webhook refused: no shop with a WooCommerce connection for key %r",
                         public_key[:64])
             raise Unauthorized("unknown shop or not connected to WooCommerce", code="invalid_signature")
-        shop_id, secret = found[0].id, found[1].secret
+        shop_id, secret = found
     if webhooks.is_ping(body, topic, signature):
         log.info("woocommerce webhook ping for shop %s answered", shop_id)
         return webhooks.Result("pong")

@@ -112,9 +112,10 @@ def test_a_delivery_naming_another_order_moves_the_parcel_to_it(sender: Sender, 
     response = sender.send(scans(PARCEL["tracking_code"], ("delivered", "2026-11-25T13:02:00Z"),
                                  order_number="10024"))
 
-    moved_to = the_order(client, tenant, "10024")
+    moved_to, left = the_order(client, tenant, "10024"), the_order(client, tenant)
     assert response.json()["order_id"] == moved_to["id"]
     assert moved_to["delivery_status"] == "delivered" and len(moved_to["shipments"]) == 1
+    assert (left["delivery_status"], left["shipments"]) == (None, [])  # recounted without the parcel
 
 
 def test_a_scan_for_a_known_parcel_is_few_statements_on_postgresql(sender: Sender, factory: sessionmaker[Session],

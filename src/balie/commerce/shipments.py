@@ -70,6 +70,7 @@ def save(session: Session, shop_id: int, data: ShipmentInput, *, source: str) ->
     order_id = session.scalar(select(Order.id).where(Order.shop_id == shop_id, Order.number == number))
     now = clock.now()
     created = shipment is None
+    left = None if shipment is None else shipment.order_id
     if shipment is None:
         shipment = Shipment(shop_id=shop_id, order_id=order_id, order_number=number, carrier=carrier,
                             tracking_code=code, tracking_url=tracking_url, source=source, external_id=external_id,
@@ -81,8 +82,10 @@ def save(session: Session, shop_id: int, data: ShipmentInput, *, source: str) ->
         shipment.tracking_url = tracking_url or shipment.tracking_url
         shipment.external_id = external_id or shipment.external_id
         shipment.updated_at = now
-    if order_id is not None:
-        refresh_order(session, _locked_order(session, order_id))
+    # A parcel moved to another order leaves its first order to be recounted too; the lower
+    # id is locked first, as every writer does.
+    for touched in sorted(found for found in {left, order_id} if found is not None):
+        refresh_order(session, _locked_order(session, touched))
     _announce(session, shipment)
     return SavedShipment(shipment, created)
 

@@ -12,15 +12,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from balie import clock, migrate
+from balie import clock, migrate, security
 from balie.config import Settings
 from balie.db import make_engine
 from balie.models import metadata
 from factories import Tenant, make_tenant, unavailable
+
+# Argon2 at its lowest cost: the tests check what a password does, not how hard it is to guess.
+security.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -99,11 +104,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         return f"sqlite:///{target}"
     url: str = request.getfixturevalue("postgres_schema_url")
     engine = make_engine(url, pool_size=1)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text(_emptying(conn)))
     engine.dispose()
     return url
+
+
+def _emptying(conn: Connection) -> str:
+    """Empties every table and restarts every id at 1. DELETE, children first, instead of
+    TRUNCATE: a test leaves a few rows in a few of the 50 tables, and TRUNCATE's cost is per
+    table (new files for each table and index): 0.3 to 1.2 s a test against 20 ms."""
+    sequences = conn.scalars(text("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                  "WHERE c.relkind = 'S' AND n.nspname = current_schema()")).all()
+    deletes = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(metadata.sorted_tables))
+    restarts = ", ".join(f"setval('\"{name}\"', 1, false)" for name in sequences)
+    return f"{deletes}; SELECT {restarts}"
 
 
 @pytest.fixture

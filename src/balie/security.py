@@ -13,6 +13,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 
 
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Replaces the password hasher. The tests use a cheap one: argon2's defaults cost about
+    0.1 s a hash, paid by every test that makes an agent. A hash keeps its own parameters, so
+    it verifies whichever hasher made it."""
+    global _hasher
+    _hasher = hasher
+    _dummy_hash.cache_clear()
+
+
 @functools.cache
 def _dummy_hash() -> str:
     """Compared against when the e-mail is unknown, so a wrong address costs as much as a

@@ -18,6 +18,7 @@ from balie import clock
 from balie.canned import service as canned_service
 from balie.commerce.models import OrderLine, Shipment
 from balie.customers.models import Customer
+from balie.returns import service as return_service
 from factories import Tenant, post_message
 from order_support import POSTNL, place
 from ui_support import active_content, elements, sign_in
@@ -185,18 +186,28 @@ def test_the_live_partial_carries_the_panel(client: TestClient, factory: session
     assert orders_shown(partial) == ["10023"] and 'class="order-mention"' in partial
 
 
-def test_the_page_queries_do_not_grow_with_orders_and_parcels(
+def withdraw(factory: sessionmaker[Session], shop_id: int, number: str) -> None:
+    with factory() as session, session.begin():
+        return_service.open_case(session, shop_id, return_service.Request(order_number=number, source="agent"))
+
+
+def test_the_page_queries_do_not_grow_with_orders_parcels_and_returns(
         client: TestClient, factory: sessionmaker[Session], tenant: Tenant, frozen_clock: clock.FrozenClock) -> None:
     place(factory, tenant.shop_id, "10000", email=KLANT, parcel=POSTNL, scans=SCANS)
+    withdraw(factory, tenant.shop_id, "10000")
     conversation_id = post_message(client, tenant, text="Bestelling 10000 en bestelling 20000")["conversation_id"]
     sign_in(client, tenant)
     few = queries(factory, lambda: client.get(f"/inbox/c/{conversation_id}"))
     for number in range(1, 12):
         place(factory, tenant.shop_id, f"{10000 + number}", email=KLANT,
               parcel={**POSTNL, "tracking_code": f"3S{number}"}, scans=SCANS)
+        withdraw(factory, tenant.shop_id, f"{10000 + number}")
     place(factory, tenant.shop_id, "20000", email="ander@example.nl", parcel=POSTNL | {"tracking_code": "3SX"})
+    withdraw(factory, tenant.shop_id, "20000")
     many = queries(factory, lambda: client.get(f"/inbox/c/{conversation_id}"))
-    # Orders, mentioned orders of someone else, lines, parcels, scans: one query each.
+    # Orders, mentioned orders of someone else, lines, parcels, scans, return cases: one query each.
     assert len(many) == len(few), many
-    shown = orders_shown(client.get(f"/inbox/c/{conversation_id}").text)
+    page = client.get(f"/inbox/c/{conversation_id}").text
+    shown = orders_shown(page)
     assert len(shown) == 13 and shown[5:7] == ["10000", "20000"]  # five newest, the mentioned, then "more"
+    assert panel(page).count('data-testid="order-returns"') == 13

@@ -1,6 +1,7 @@
 """The customer's orders beside a conversation, shaped for _orders.html: each order with its
-lines, promise and parcels (last scan, carrier, tracking link), the texts one click inserts
-into the reply (in the customer's language), and the order numbers in the messages as links.
+lines, promise, parcels (last scan, carrier, tracking link) and return cases (where each stands,
+the refund's due date, the withdrawal period), the texts one click inserts into the reply (in
+the customer's language), and the order numbers in the messages as links.
 
 Customer text reaches the page escaped: a message is escaped first and only then are the
 order numbers the shop has turned into links; a tracking address is linked only when http(s)."""
@@ -20,6 +21,9 @@ from balie.commerce import in_conversation, mentions
 from balie.commerce import texts as order_texts
 from balie.commerce.in_conversation import OrderView
 from balie.customers import language as customer_language
+from balie.returns import in_conversation as returns_beside
+from balie.returns import service as return_service
+from balie.returns.models import ReturnCase
 from balie.shops import service as shop_service
 from balie.ui.routing import N_
 
@@ -31,6 +35,10 @@ DELIVERY_LABELS = {
     "delivery_failed": N_("Delivery failed (not home)"), "available_for_pickup": N_("Ready for pick-up"),
     "exception": N_("Problem at the carrier"), "returned_to_sender": N_("Returned to sender"),
 }
+RETURN_STATUS_LABELS = {"requested": N_("Requested"), "sent_back": N_("Sent back"), "received": N_("Goods received"),
+                        "refunded": N_("Refunded")}
+# The refund promise, as /returns shows it (a refunded case says so in its status instead).
+REFUND_STATE_LABELS = {"on_track": N_("On track"), "due_soon": N_("Due soon"), "breached": N_("Overdue")}
 
 
 def anchor(view: OrderView) -> str:
@@ -51,8 +59,18 @@ def _parcel(parcel: in_conversation.Parcel, language: str) -> dict[str, Any]:
     }
 
 
-def _order(view: OrderView, *, mentioned: bool, focus: bool, language: str, zone: ZoneInfo,
-           today: dt.date) -> dict[str, Any]:
+def _return(case: ReturnCase, zone: ZoneInfo, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": case.id, "status": returns_beside.status(case),
+        "withdrawn_on": case.withdrawn_at.astimezone(zone).date(),
+        "refund_state": return_service.refund_state(case, now), "refund_due_on": case.refund_due_on,
+        "refunded_on": case.refunded_at.astimezone(zone).date() if case.refunded_at else None,
+        "period_ends_on": case.period_ends_on, "in_time": case.in_time, "delivery_unknown": case.delivery_unknown,
+    }
+
+
+def _order(view: OrderView, cases: list[ReturnCase], *, mentioned: bool, focus: bool, language: str,
+           zone: ZoneInfo, now: dt.datetime) -> dict[str, Any]:
     order = view.order
     parcels = [item.shipment for item in view.parcels]
     return {
@@ -65,17 +83,21 @@ def _order(view: OrderView, *, mentioned: bool, focus: bool, language: str, zone
         "lines": [{"sku": line.sku, "name": line.name, "quantity": line.quantity, "price": line.price}
                   for line in view.lines],
         "parcels": [_parcel(parcel, language) for parcel in view.parcels],
+        "returns": [_return(case, zone, now) for case in cases],
         # Inserting another customer's order into this customer's reply is not one click away.
-        "insert_summary": order_texts.summary(order, view.lines, parcels, language, zone, today) if view.own else "",
+        "insert_summary": order_texts.summary(order, view.lines, parcels, language, zone,
+                                              now.astimezone(zone).date()) if view.own else "",
     }
 
 
 def orders_context(session: Session, shop_id: int, customer_id: int, known_language: str,
                    message_texts: Sequence[str]) -> dict[str, Any]:
-    """The panel's orders (mentioned ones always among those shown), the numbers to link, the
-    reply language, and the {{order.*}} variables of the order the conversation is about."""
+    """The panel's orders (mentioned ones always among those shown) with their return cases, the
+    numbers to link, the reply language, and the {{order.*}} variables of the order the
+    conversation is about."""
     candidates = mentions.candidates(message_texts)
     views = in_conversation.beside(session, shop_id, customer_id, candidates)
+    cases = returns_beside.of_orders(session, shop_id, [view.order.id for view in views])
     known = {view.order.number: anchor(view) for view in views}
     linked = {number: known[number] for number in candidates if number in known}
     shop = shop_service.get(session, shop_id)
@@ -83,8 +105,8 @@ def orders_context(session: Session, shop_id: int, customer_id: int, known_langu
     zone, now = in_conversation.zone_of(shop.time_zone), clock.now()
     focus = in_conversation.pick([view.order for view in views], customer_id, candidates)
     focus_view = next((view for view in views if view.order is focus), None)
-    shaped = [_order(view, mentioned=view.order.number in linked, focus=view.order is focus, language=language,
-                     zone=zone, today=now.astimezone(zone).date()) for view in views]
+    shaped = [_order(view, cases.get(view.order.id, []), mentioned=view.order.number in linked,
+                     focus=view.order is focus, language=language, zone=zone, now=now) for view in views]
     first = [item for index, item in enumerate(shaped) if index < SHOWN or item["mentioned"]]
     return {
         "orders": first,
@@ -95,6 +117,8 @@ def orders_context(session: Session, shop_id: int, customer_id: int, known_langu
             focus, [parcel.shipment for parcel in focus_view.parcels] if focus_view else [], language, zone, now),
         "order_status_labels": ORDER_STATUS_LABELS,
         "delivery_labels": DELIVERY_LABELS,
+        "return_status_labels": RETURN_STATUS_LABELS,
+        "refund_state_labels": REFUND_STATE_LABELS,
     }
 
 

@@ -72,6 +72,23 @@ def test_an_order_is_delivered_only_when_its_last_parcel_is(client: TestClient, 
     assert whole["delivered_at"].startswith("2026-11-25T14:00:00")
 
 
+def test_a_parcel_with_an_unknown_carrier_and_the_named_one_of_its_order_are_one(client: TestClient,
+                                                                                    tenant: Tenant) -> None:
+    order_id = post(client, tenant, ORDER).json()["id"]
+    unnamed = ship(client, tenant, {**PARCEL, "carrier": "unknown", "tracking_url": None}).json()
+    scan(client, tenant, unnamed["id"], "info_received", "2026-11-24T08:00:00+01:00")
+    named = ship(client, tenant)
+    scan(client, tenant, unnamed["id"], "in_transit", "2026-11-24T12:00:00+01:00")
+    again = ship(client, tenant, {**PARCEL, "carrier": "unknown", "tracking_url": None})
+
+    assert (named.status_code, again.status_code) == (200, 200)
+    assert named.json()["id"] == again.json()["id"] == unnamed["id"]
+    order = client.get(f"/api/v1/orders/{order_id}", headers=tenant.headers).json()
+    [parcel] = order["shipments"]
+    assert (parcel["carrier"], parcel["tracking_url"]) == ("PostNL", PARCEL["tracking_url"])
+    assert [event["status"] for event in parcel["events"]] == ["info_received", "in_transit"]
+
+
 @pytest.mark.parametrize(("status", "at", "expected"), [
     ("lost_in_space", "2026-11-24T08:00:00+01:00", "status:"),
     ("delivered", "2026-12-30T08:00:00+01:00", "occurred_at:"),

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from shopify_support import SECRET, connect, deliver, fixture_order, fulfillment, order, sign
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
+from tracking_support import Sender
 
 from balie.commerce.models import Order, Shipment, TrackingEvent, WebhookDelivery
+from balie.commerce.shopify import webhook
 from balie.config import Settings
 from factories import Tenant, make_tenant
+from servers import poll
 
 
 @pytest.fixture
@@ -366,3 +371,128 @@ def test_a_repeat_and_a_scan_cost_a_fixed_number_of_statements(client: TestClien
 
     assert len(repeat) <= 2, repeat  # the shop and its connection; the delivery id
     assert len(scan) <= 14, scan  # most of them the core's: the parcel, the order, the scan, the status
+
+
+# --- a parcel whose carrier Shopify did not know at first ------------------------------
+
+def without_carrier(**changes: Any) -> dict[str, Any]:
+    """The fulfillment as Shopify sends it when the merchant gave a tracking number and no
+    carrier: no tracking_company, and no link Shopify could make."""
+    return fulfillment(tracking_company=None, tracking_url=None, tracking_urls=[], **changes)
+
+
+def parcels_seen(client: TestClient, tenant: Tenant, number: str = "1002") -> list[tuple[str, str, list[str]]]:
+    return [(parcel["carrier"], parcel["tracking_code"], [event["status"] for event in parcel["events"]])
+            for parcel in orders_of(client, tenant, number)[0]["shipments"]]
+
+
+@pytest.mark.parametrize("route", ["fulfillments/update", "orders/updated"])
+def test_a_carrier_added_later_names_the_parcel_and_keeps_its_scans(route: str, client: TestClient,
+                                                                     tenant: Tenant, key: str,
+                                                                     frozen_clock: object) -> None:
+    """Merchants often add the carrier after creating the fulfillment. Shopify then sends the
+    same fulfillment with tracking_company filled in, on its own and inside the order."""
+    first = without_carrier(shipment_status="confirmed", updated_at="2026-11-23T22:00:00+01:00")
+    named = fulfillment(shipment_status="in_transit", updated_at="2026-11-24T08:00:00+01:00")
+    deliver(client, key, "orders/create", order(fulfillments=[first]))
+    unnamed = parcels_seen(client, tenant)
+
+    if route == "orders/updated":
+        response = deliver(client, key, route, order(fulfillments=[named], updated_at="2026-11-24T08:00:05+01:00"))
+    else:
+        response = deliver(client, key, route, named)
+
+    assert response.status_code == 200, response.text
+    assert unnamed == [("unknown", "3SABCD1234567", ["info_received"])]
+    [stored] = orders_of(client, tenant, "1002")
+    [parcel] = stored["shipments"]
+    assert (parcel["carrier"], parcel["tracking_code"], parcel["tracking_url"]) == (
+        "PostNL", "3SABCD1234567", "https://jouw.postnl.nl/track-and-trace/3SABCD1234567")
+    assert [event["status"] for event in parcel["events"]] == ["info_received", "in_transit"]
+    assert parcel["status"] == "in_transit" and stored["delivery_status"] == "in_transit"
+
+
+def test_a_carrier_added_before_the_order_arrives_is_still_one_parcel(client: TestClient, tenant: Tenant,
+                                                                      key: str, frozen_clock: object) -> None:
+    deliver(client, key, "fulfillments/create", without_carrier(shipment_status="confirmed",
+                                                                updated_at="2026-11-23T22:00:00+01:00"))
+    deliver(client, key, "fulfillments/update", fulfillment(shipment_status="in_transit"))
+    deliver(client, key, "orders/create", order())
+
+    assert parcels_seen(client, tenant) == [("PostNL", "3SABCD1234567", ["info_received", "in_transit"])]
+
+
+def test_an_update_without_the_carrier_makes_no_unknown_twin(client: TestClient, tenant: Tenant, key: str,
+                                                             frozen_clock: object) -> None:
+    deliver(client, key, "orders/create", order())
+    deliver(client, key, "fulfillments/create", fulfillment(shipment_status="in_transit"))
+    # An app or a later edit sends the fulfillment again without its carrier.
+    deliver(client, key, "fulfillments/update", without_carrier(shipment_status="delivered",
+                                                                updated_at="2026-11-24T10:30:00+01:00"))
+
+    [stored] = orders_of(client, tenant, "1002")
+    [parcel] = stored["shipments"]
+    assert (parcel["carrier"], parcel["tracking_url"]) == (
+        "PostNL", "https://jouw.postnl.nl/track-and-trace/3SABCD1234567")
+    assert [event["status"] for event in parcel["events"]] == ["in_transit", "delivered"]
+    assert stored["delivery_status"] == "delivered" and stored["delivered_at"].startswith("2026-11-24T09:30:00")
+
+
+def test_a_carriers_own_scans_name_the_parcel_shopify_left_without_one(client: TestClient, tenant: Tenant,
+                                                                        key: str, factory: sessionmaker[Session],
+                                                                        frozen_clock: object) -> None:
+    deliver(client, key, "orders/create", order(fulfillments=[without_carrier(shipment_status="confirmed")]))
+    response = Sender(client, tenant, factory).send({
+        "carrier": "PostNL", "tracking_code": "3SABCD1234567", "order_number": "1002",
+        "events": [{"status": "out_for_delivery", "occurred_at": "2026-11-24T09:00:00+01:00"}]})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["shipment_created"] is False
+    assert parcels_seen(client, tenant) == [("PostNL", "3SABCD1234567", ["info_received", "out_for_delivery"])]
+
+
+def test_the_same_code_in_another_order_is_another_parcel(client: TestClient, tenant: Tenant, key: str,
+                                                          frozen_clock: object) -> None:
+    """Only within one order is a tracking code without a carrier taken for a named one: codes
+    of different carriers may look alike."""
+    deliver(client, key, "orders/create", order())
+    deliver(client, key, "orders/create", order(id=5201100003, name="#1003"))
+    deliver(client, key, "fulfillments/create", without_carrier(tracking_numbers=["1Z2345"]))
+    deliver(client, key, "fulfillments/create", fulfillment(id=4100002, order_id=5201100003, name="#1003.1",
+                                                            tracking_company="UPS", tracking_numbers=["1Z2345"]))
+
+    assert parcels_seen(client, tenant, "1002") == [("unknown", "1Z2345", ["in_transit"])]
+    assert parcels_seen(client, tenant, "1003") == [("UPS", "1Z2345", ["in_transit"])]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_parcel_reported_without_and_with_its_carrier_at_once_is_one_parcel(
+        client: TestClient, tenant: Tenant, key: str, factory: sessionmaker[Session], frozen_clock: object) -> None:
+    """Shopify sends fulfillments/create and the order's update within moments. The second
+    transaction must wait for the first to decide whether the parcel exists: read before
+    the first commits, each would create its own parcel under its own carrier."""
+    deliver(client, key, "orders/create", order())
+    with factory() as first, factory() as second:
+        second_pid = second.scalar(text("select pg_backend_pid()"))
+        webhook.apply(first, tenant.shop_id, "fulfillments/create", "first",
+                      without_carrier(shipment_status="confirmed", updated_at="2026-11-23T22:00:00+01:00"))
+        failure: list[BaseException] = []
+
+        def deliver_second() -> None:
+            try:
+                webhook.apply(second, tenant.shop_id, "fulfillments/update", "second", fulfillment())
+                second.commit()
+            except BaseException as error:
+                failure.append(error)
+
+        thread = threading.Thread(target=deliver_second)
+        thread.start()
+        with factory() as watcher:
+            waiting = poll(lambda: watcher.scalar(text(
+                "select wait_event_type from pg_stat_activity where pid = :pid"), {"pid": second_pid}),
+                lambda kind: kind == "Lock", time.monotonic() + 10)
+        first.commit()
+        thread.join(timeout=10)
+
+    assert waiting == "Lock" and not thread.is_alive() and not failure, failure
+    assert parcels_seen(client, tenant) == [("PostNL", "3SABCD1234567", ["info_received", "in_transit"])]

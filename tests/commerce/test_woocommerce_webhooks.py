@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from woocommerce_support import connect, deliver, sign, wc_order
 
@@ -146,6 +147,34 @@ def test_a_deleted_order_is_kept_cancelled_and_a_restore_reopens_it(client: Test
     assert unknown.status_code == 200 and unknown.json()["status"] == "unknown_order"
     assert cancelled["status"] == "cancelled" and len(cancelled["lines"]) == 2  # the history stays
     assert restored.json()["status"] == "updated" and the_order(client, tenant)["status"] == "open"
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_deleted_order_is_looked_up_through_an_index(client: TestClient, tenant: Tenant,
+                                                        factory: sessionmaker[Session]) -> None:
+    """order.deleted names the order only by WooCommerce's id: without an index on (shop,
+    external_id) the look-up reads every order (a million, at a large install). With
+    sequential scans switched off the planner shows whether an index serves the statement
+    Balie sends."""
+    url = connect(client, tenant, factory)
+    deliver(client, url, wc_order(), topic="order.created")
+    engine = factory.kw["bind"]
+    lookups: list[tuple[str, Any]] = []
+
+    def capture(_connection: object, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
+        if "commerce_order.external_id = " in statement:
+            lookups.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        deleted = deliver(client, url, {"id": 727}, topic="order.deleted")
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+    assert deleted.json()["status"] == "cancelled" and lookups
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in lookups:
+            plan = "\n".join(connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars())
+            assert "ix_commerce_order_external" in plan, plan
 
 
 def test_other_topics_are_answered_and_ignored(client: TestClient, tenant: Tenant,

@@ -29,6 +29,9 @@ class Order(ShopScopedByComposite, Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "number"),
         Index("ix_commerce_order_customer", "shop_id", "customer_id", "placed_at"),
+        # The platform's own id: how WooCommerce's order.deleted, Shopify's fulfillments and
+        # privacy requests find the order. Not unique: two platforms' ids may be the same.
+        Index("ix_commerce_order_external", "shop_id", "external_id"),
     )
 
     id: Mapped[int] = pk()

@@ -1,7 +1,9 @@
 """Shipments and their tracking events. A parcel is known by (carrier, tracking code); it may
-come before its order and is linked when the order arrives. Events are kept in full; the
-parcel's and the order's status follow the event that happened last, whatever order the
-events arrive in, and a repeat of an event changes nothing."""
+come before its order and is linked when the order arrives. A parcel whose carrier is not
+known yet (`unknown`) is, within its order, the same parcel as one with that tracking code
+and a named carrier. Events are kept in full; the parcel's and the order's status follow the
+event that happened last, whatever order the events arrive in, and a repeat of an event
+changes nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,8 @@ from balie.events import Event, publish_on_commit
 
 # A carrier's clock may run a little ahead; a scan days in the future is a mistake.
 FUTURE_SLACK = dt.timedelta(hours=12)
+# The carrier of a parcel whose source did not name one (Shopify without tracking_company).
+UNKNOWN_CARRIER = "unknown"
 
 
 @dataclass(frozen=True)
@@ -63,10 +67,7 @@ def save(session: Session, shop_id: int, data: ShipmentInput, *, source: str) ->
         raise Invalid("tracking_code: must not contain spaces", code="invalid_field")
     tracking_url = checks.url(data.tracking_url, "tracking_url")
     external_id = checks.line(data.external_id, "external_id", max_length=64, required=False) or None
-    query = scoped(Shipment, shop_id).where(Shipment.carrier == carrier, Shipment.tracking_code == code)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    shipment = session.scalars(query).first()
+    shipment = _find(session, shop_id, carrier, code, number)
     order_id = session.scalar(select(Order.id).where(Order.shop_id == shop_id, Order.number == number))
     now = clock.now()
     created = shipment is None
@@ -88,6 +89,32 @@ def save(session: Session, shop_id: int, data: ShipmentInput, *, source: str) ->
         refresh_order(session, _locked_order(session, touched))
     _announce(session, shipment)
     return SavedShipment(shipment, created)
+
+
+def _find(session: Session, shop_id: int, carrier: str, code: str, number: str) -> Shipment | None:
+    """The parcel, locked on PostgreSQL. Shopify leaves the carrier out until the merchant adds
+    it (and may leave it out again later): within the order, the `unknown` parcel with this
+    code becomes the named one, scans and all, and an `unknown` report finds the named parcel.
+    Only within one order, because codes of different carriers may look alike."""
+    locking = session.get_bind().dialect.name == "postgresql"
+    exact = scoped(Shipment, shop_id).where(Shipment.carrier == carrier, Shipment.tracking_code == code)
+    shipment = session.scalars(exact.with_for_update() if locking else exact).first()
+    if shipment is not None:
+        return shipment
+    if locking:
+        # Whether the parcel exists under the other carrier is decided by one transaction at a
+        # time: two reports at once (one without the carrier) would each create their own. Held
+        # until commit, taken only by a report for a parcel not known under its own carrier.
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"balie.parcel:{shop_id}:{code}"))))
+    other = Shipment.carrier != UNKNOWN_CARRIER if carrier == UNKNOWN_CARRIER else Shipment.carrier == UNKNOWN_CARRIER
+    query = scoped(Shipment, shop_id).where(  # what committed while waiting for the lock, too
+        Shipment.tracking_code == code,
+        (Shipment.carrier == carrier) | ((Shipment.order_number == number) & other))
+    found = list(session.scalars((query.with_for_update() if locking else query).order_by(Shipment.id)))
+    shipment = next((row for row in found if row.carrier == carrier), None) or next(iter(found), None)
+    if shipment is not None and carrier != UNKNOWN_CARRIER:
+        shipment.carrier = carrier
+    return shipment
 
 
 def add_event(session: Session, shipment: Shipment, data: EventInput, *, source: str) -> SavedEvent:

@@ -289,7 +289,7 @@ def parcels_of(found: Fulfillment, order_number: str) -> list[Parcel]:
                  found.shipment_status[:40])
     event = (shipments.EventInput(status=status, occurred_at=found.occurred_at, raw_status=found.shipment_status[:64])
              if status is not None else None)
-    return [Parcel(shipments.ShipmentInput(order_number=order_number, carrier=carrier or "unknown",
+    return [Parcel(shipments.ShipmentInput(order_number=order_number, carrier=carrier or shipments.UNKNOWN_CARRIER,
                                            tracking_code=code, tracking_url=url, external_id=found.external_id),
                    event)
             for code, url, carrier in found.parcels]

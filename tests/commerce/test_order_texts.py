@@ -11,6 +11,7 @@ import pytest
 
 from balie.commerce import texts
 from balie.commerce.models import TRACKING_STATUSES, Order, Shipment
+from balie.commerce.promises.latest import Promise
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 TODAY = dt.date(2026, 11, 24)
@@ -46,14 +47,28 @@ def test_live_status_in_both_languages_and_for_a_window() -> None:
     start = dt.datetime(2026, 11, 24, 17, 0, tzinfo=dt.UTC)
     windowed = order(promised_delivery_date=None, promised_window_start=start,
                      promised_window_end=start + dt.timedelta(hours=4), delivery_status="out_for_delivery")
-    assert texts.live_status(windowed, [parcel], "nl", ZONE, TODAY) == (
+    assert texts.live_status(windowed, [parcel], Promise.at_checkout(windowed), "nl", ZONE, TODAY) == (
         "Je bestelling 10023 wordt vandaag bezorgd. Verwachte levering: dinsdag 24 november tussen 18:00 en "
         "22:00.\nVolg je pakket bij DHL: https://dhl.example/JVGL1")
-    assert texts.live_status(windowed, [parcel], "en", ZONE, TODAY) == (
+    assert texts.live_status(windowed, [parcel], Promise.at_checkout(windowed), "en", ZONE, TODAY) == (
         "Your order 10023 is out for delivery today. Expected delivery: Tuesday 24 November between 18:00 and "
         "22:00.\nTrack your parcel with DHL: https://dhl.example/JVGL1")
 
 
 def test_a_cancelled_order_says_so_and_nothing_more() -> None:
     cancelled = order(status="cancelled", delivery_status="in_transit")
-    assert texts.live_status(cancelled, [], "nl", ZONE, TODAY) == "Je bestelling 10023 is geannuleerd."
+    assert texts.live_status(cancelled, [], Promise.at_checkout(cancelled), "nl", ZONE, TODAY) == (
+        "Je bestelling 10023 is geannuleerd.")
+
+
+def test_a_new_date_told_after_a_broken_promise_replaces_the_window() -> None:
+    start = dt.datetime(2026, 11, 24, 17, 0, tzinfo=dt.UTC)
+    windowed = order(promised_delivery_date=None, promised_window_start=start,
+                     promised_window_end=start + dt.timedelta(hours=4))
+    revised = Promise(date=dt.date(2026, 11, 26), revised=True)
+    assert texts.live_status(windowed, [], revised, "nl", ZONE, TODAY) == (
+        "Je bestelling 10023 wordt klaargemaakt voor verzending. Verwachte levering: donderdag 26 november.")
+    # The new date passed too: it is the one the customer is reminded of, not the first.
+    assert texts.live_status(windowed, [], revised, "en", ZONE, dt.date(2026, 11, 27)) == (
+        "Your order 10023 is being prepared for shipping. We promised delivery on Thursday 26 November; we are "
+        "finding out where your parcel is.")

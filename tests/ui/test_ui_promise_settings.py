@@ -1,14 +1,20 @@
 """The delivery promises settings page: admins only, the defaults, saving, a wrong field named
-and nothing stored, hostile template text shown as text, the figures; in Dutch and English."""
+(in the page's language, Dutch or English) and nothing stored, hostile template text shown as
+text, the figures; in Dutch and English."""
 
 from __future__ import annotations
 
+import html
+import re
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.agents import service as agent_service
 from balie.commerce.promises import settings as promise_settings
 from balie.shops.models import Shop
+from balie.ui import settings_promises
 from factories import Tenant
 from ui_support import PASSWORD, log_in, sign_in
 
@@ -50,16 +56,65 @@ def test_an_admin_turns_it_on_and_sets_the_rules(client: TestClient, factory: se
     assert 'id="notice"' in again.text and 'value="21:30"' in again.text and "dhl: 4" in again.text
 
 
-def test_a_wrong_field_is_named_and_nothing_is_stored(client: TestClient, factory: sessionmaker[Session],
-                                                       tenant: Tenant) -> None:
+def error_of(page: str) -> str:
+    found = re.search(r'data-testid="form-error">.*?<li>(.*?)</li>', page, re.DOTALL)
+    assert found is not None, page
+    return html.unescape(found.group(1))
+
+
+# A wrong field, and what the page says about it in Dutch and in English.
+WRONG = [
+    ({"cutoff": "25:00"}, "Verzend-cut-off: Vul een tijd in, zoals 22:00 (uren en minuten).",
+     "Dispatch cut-off: Enter a time such as 22:00 (hours and minutes)."),
+    ({"rule0_amount": "-5"}, "Regel 1, tegoedbon: Vul een bedrag in, zoals 12.50 (niet negatief, hoogstens twee "
+     "decimalen).", "Rule 1, voucher: Enter an amount such as 12.50 (not negative, at most two decimals)."),
+    # The first two rows left empty: the wrong rule is the form's third.
+    ({"rule0_days": "", "rule0_total": "", "rule0_amount": "", "rule1_days": "", "rule1_total": "", "rule1_amount": "",
+      "rule2_days": "2", "rule2_amount": "0"},
+     "Regel 3, tegoedbon: Vul een bedrag van meer dan 0 in.", "Rule 3, voucher: Enter an amount of more than 0."),
+    ({"rule0_days": "0"}, "Regel 1, vanaf dagen te laat: Vul een heel getal van 1 tot en met 365 in.",
+     "Rule 1, from days late: Enter a whole number from 1 to 365."),
+    ({"rule0_total": "twintig"}, "Regel 1, bestelling minstens: Vul een bedrag in, zoals 12.50 (niet negatief, "
+     "hoogstens twee decimalen).", "Rule 1, order total at least: Enter an amount such as 12.50 (not negative, at "
+     "most two decimals)."),
+    ({"nl_body": "{{ customer.password }}"},
+     "Tekst van het bericht in het Nederlands: Balie kent de variabele {{customer.password}} niet. Je kunt de "
+     "variabelen gebruiken die onder de berichten staan.",
+     "Text of the message in Dutch: Balie does not know the variable {{customer.password}}. You can use the "
+     "variables listed below the messages."),
+    ({"en_subject": "  "}, "Onderwerp van het bericht in het Engels: Vul 1 tot 300 tekens in.",
+     "Subject of the message in English: Enter 1 to 300 characters."),
+    ({"en_subject": "Order\x01late"},
+     "Onderwerp van het bericht in het Engels: Hier staat een teken in dat hier niet kan (zoals een regeleinde in "
+     "een onderwerp).", "Subject of the message in English: This contains a character that cannot be used here "
+     "(such as a line break in a subject)."),
+    ({"transit_days": "veel"}, "Dagen onderweg voordat een pakket vastzit: Vul een heel getal van 1 tot en met 60 in.",
+     "Days in transit before a parcel is stuck: Enter a whole number from 1 to 60."),
+    ({"carriers": "DHL: 0"}, "Per vervoerder, dhl: Vul een heel getal van 1 tot en met 60 in.",
+     "Per carrier, dhl: Enter a whole number from 1 to 60."),
+    ({"carriers": ": 3"}, "Per vervoerder: De naam van een vervoerder heeft 1 tot 64 tekens.",
+     "Per carrier: A carrier's name has 1 to 64 characters."),
+    ({"channel": "fax"}, "Bericht de klant via: Kies een van de mogelijkheden.",
+     "Tell the customer by: Choose one of the options."),
+]
+
+
+@pytest.mark.parametrize(("fields", "dutch", "english"), WRONG)
+def test_a_wrong_field_is_named_in_the_pages_language_and_nothing_is_stored(
+        client: TestClient, factory: sessionmaker[Session], tenant: Tenant, fields: dict[str, str], dutch: str,
+        english: str) -> None:
     csrf = sign_in(client, tenant)
-    for fields, named in ((({"cutoff": "25:00"}), "cutoff"), (({"rule0_amount": "-5"}), "compensation[0].amount"),
-                          (({"nl_body": "{{ customer.password }}"}), "templates.nl.body"),
-                          (({"transit_days": "veel"}), "transit_days"), (({"carriers": "DHL: 0"}), "carriers.dhl")):
-        response = client.post("/settings/promises", data=form(csrf, **fields))
-        assert response.status_code == 400, fields
-        assert 'id="form-error"' in response.text and named in response.text
-        assert stored(factory, tenant.shop_id).saved is False
+    response = client.post("/settings/promises", data=form(csrf, **fields))
+    assert response.status_code == 400 and 'id="form-error"' in response.text
+    assert error_of(response.text) == dutch
+    client.get("/ui/lang/en")
+    response = client.post("/settings/promises", data=form(csrf, **fields))
+    assert response.status_code == 400 and error_of(response.text) == english
+    assert stored(factory, tenant.shop_id).saved is False
+
+
+def test_every_problem_the_service_names_has_a_message() -> None:
+    assert set(settings_promises.MESSAGES) == set(promise_settings.PROBLEMS)
 
 
 def test_hostile_template_text_is_shown_as_text(client: TestClient, factory: sessionmaker[Session],

@@ -4,7 +4,8 @@ canned replies and rules, and for the acknowledgement's live status).
 
 The order a conversation is about is one of the customer's own: the one mentioned last, else
 their newest open order not yet delivered. An order number someone else's message names is
-never told to this customer automatically."""
+never told to this customer automatically. Each order comes with the promise the customer last
+had (promises/latest.py): after a broken promise, the new date they were told."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from balie.commerce import mentions, orders, shipments, texts
 from balie.commerce.models import Order, OrderLine, Shipment, TrackingEvent
+from balie.commerce.promises import latest
+from balie.commerce.promises.latest import Promise
 from balie.conversations.models import Conversation, Message
 from balie.db import scoped
 
@@ -46,6 +49,7 @@ class OrderView:
     lines: list[OrderLine]
     parcels: list[Parcel]
     own: bool  # the conversation's customer's order (not only mentioned by them)
+    promise: Promise  # what the customer was last promised
 
 
 def pick(candidates: Sequence[Order], customer_id: int, mentioned: Sequence[str]) -> Order | None:
@@ -62,8 +66,8 @@ def pick(candidates: Sequence[Order], customer_id: int, mentioned: Sequence[str]
 
 def beside(session: Session, shop_id: int, customer_id: int, mentioned: Sequence[str]) -> list[OrderView]:
     """The customer's newest orders (newest first), then orders the conversation mentions that
-    are not among them (another customer's, or older): lines, parcels and scans in three more
-    queries whatever the number of orders."""
+    are not among them (another customer's, or older): lines, parcels, scans and promises in four
+    more queries whatever the number of orders."""
     own = orders.of_customer(session, shop_id, customer_id, limit=LOADED)
     known = {order.number for order in own}
     missing = [number for number in mentioned if number not in known][:mentions.MAX_NUMBERS]
@@ -84,8 +88,9 @@ def beside(session: Session, shop_id: int, customer_id: int, mentioned: Sequence
         for event in session.scalars(scoped(TrackingEvent, shop_id).where(TrackingEvent.shipment_id.in_(shipment_ids))
                                      .order_by(TrackingEvent.occurred_at, TrackingEvent.id)):
             scans[event.shipment_id].append(event)
+    promises = latest.promised(session, shop_id, found)
     return [OrderView(order, lines[order.id], [Parcel(parcel, scans[parcel.id]) for parcel in parcels[order.id]],
-                      own=order.customer_id == customer_id)
+                      own=order.customer_id == customer_id, promise=promises[order.id])
             for order in found]
 
 
@@ -101,15 +106,18 @@ def customer_texts(session: Session, conversation: Conversation) -> list[str]:
 class Focus:
     order: Order
     parcels: list[Shipment]
+    promise: Promise
 
 
 def focus(session: Session, shop_id: int, customer_id: int, messages: Sequence[str]) -> Focus | None:
-    """The order these messages of the customer are about, with its parcels; None without one."""
+    """The order these messages of the customer are about, with its parcels and the promise the
+    customer last had; None without one."""
     order = pick(orders.of_customer(session, shop_id, customer_id, limit=SEARCHED), customer_id,
                  mentions.candidates(messages))
     if order is None:
         return None
-    return Focus(order, shipments.of_orders(session, shop_id, [order.id])[order.id])
+    return Focus(order, shipments.of_orders(session, shop_id, [order.id])[order.id],
+                 latest.promised(session, shop_id, [order])[order.id])
 
 
 def zone_of(name: str) -> ZoneInfo:
@@ -119,10 +127,11 @@ def zone_of(name: str) -> ZoneInfo:
         return ZoneInfo("Europe/Amsterdam")
 
 
-def variables(order: Order | None, parcels: Sequence[Shipment], language: str, zone: ZoneInfo,
-              now: dt.datetime) -> dict[str, str]:
-    """{{order.*}} for canned replies and rules, in the customer's language; all "" without an order."""
-    if order is None:
+def variables(order: Order | None, parcels: Sequence[Shipment], promise: Promise | None, language: str,
+              zone: ZoneInfo, now: dt.datetime) -> dict[str, str]:
+    """{{order.*}} for canned replies and rules, in the customer's language; all "" without an
+    order. `promise` is the order's from latest.promised."""
+    if order is None or promise is None:
         return dict.fromkeys(VARIABLES, "")
     parcel = texts.newest_parcel(parcels)
     code = language if language in texts.LANGUAGES else "nl"
@@ -132,11 +141,11 @@ def variables(order: Order | None, parcels: Sequence[Shipment], language: str, z
         "order.delivery_status": texts.status_words(order, code),
         "order.total": texts.money(order.total, order.currency, code),
         "order.placed_date": texts.day(order.placed_at.astimezone(zone).date(), code),
-        "order.promised_date": texts.promise(order, code, zone),
+        "order.promised_date": texts.promise(promise, code, zone),
         "order.carrier": parcel.carrier if parcel else "",
         "order.tracking_code": parcel.tracking_code if parcel else "",
         "order.tracking_url": (texts.safe_url(parcel.tracking_url) or "") if parcel else "",
-        "order.live_status": texts.live_status(order, parcels, code, zone, now.astimezone(zone).date()),
+        "order.live_status": texts.live_status(order, parcels, promise, code, zone, now.astimezone(zone).date()),
     }
 
 
@@ -144,4 +153,6 @@ def of_conversation(session: Session, conversation: Conversation, *, language: s
                     now: dt.datetime) -> dict[str, str]:
     """The {{order.*}} variables for a reply in this conversation (a rule's canned reply)."""
     found = focus(session, conversation.shop_id, conversation.customer_id, customer_texts(session, conversation))
-    return variables(found.order if found else None, found.parcels if found else [], language, zone, now)
+    if found is None:
+        return variables(None, [], None, language, zone, now)
+    return variables(found.order, found.parcels, found.promise, language, zone, now)

@@ -1,7 +1,8 @@
 """What Balie tells a customer about an order, in Dutch and English: its delivery status in
 words, the promise, an order summary and the tracking link an agent inserts into a reply,
 and the status line of the automatic acknowledgement. Pure: the caller brings the order, its
-parcels, the language and the shop's time zone."""
+parcels, the promise the customer last had (promises/latest.py), the language and the shop's
+time zone."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 from balie.commerce.models import Order, OrderLine, Shipment
+from balie.commerce.promises.latest import Promise
 
 LANGUAGES = ("nl", "en")
 
@@ -100,22 +102,22 @@ def day(value: dt.date, language: str) -> str:
     return str(format_date(value, _TEXTS[_language(language)]["date"], locale=_language(language)))
 
 
-def promise(order: Order, language: str, zone: ZoneInfo) -> str:
+def promise(promised: Promise, language: str, zone: ZoneInfo) -> str:
     """'dinsdag 24 november', or 'dinsdag 24 november tussen 18:00 en 22:00'; '' without one."""
     texts = _TEXTS[_language(language)]
-    if order.promised_window_start is not None and order.promised_window_end is not None:
-        start, end = order.promised_window_start.astimezone(zone), order.promised_window_end.astimezone(zone)
+    if promised.window is not None:
+        start, end = (moment.astimezone(zone) for moment in promised.window)
         return texts["window"].format(date=day(start.date(), language), start=start.strftime("%H:%M"),
                                       end=end.strftime("%H:%M"))
-    if order.promised_delivery_date is not None:
-        return day(order.promised_delivery_date, language)
+    if promised.date is not None:
+        return day(promised.date, language)
     return ""
 
 
-def promised_day(order: Order, zone: ZoneInfo) -> dt.date | None:
-    if order.promised_window_end is not None:
-        return order.promised_window_end.astimezone(zone).date()
-    return order.promised_delivery_date
+def promised_day(promised: Promise, zone: ZoneInfo) -> dt.date | None:
+    if promised.window is not None:
+        return promised.window[1].astimezone(zone).date()
+    return promised.date
 
 
 def delivery_status(order: Order) -> str | None:
@@ -140,25 +142,27 @@ def tracking_line(parcel: Shipment | None, language: str) -> str:
     return texts["track_carrier"].format(carrier=parcel.carrier, url=safe_url(parcel.tracking_url))
 
 
-def live_status(order: Order, parcels: Sequence[Shipment], language: str, zone: ZoneInfo, today: dt.date) -> str:
+def live_status(order: Order, parcels: Sequence[Shipment], promised: Promise, language: str, zone: ZoneInfo,
+                today: dt.date) -> str:
     """The order's status as the acknowledgement tells it: what is happening, when it comes (or
-    that the promised day has passed), and where to follow the parcel."""
+    that the promised day has passed), and where to follow the parcel. `promised` is what the
+    customer was last promised (promises/latest.py): after a broken promise, the new date."""
     texts = _TEXTS[_language(language)]
     if order.delivered_at is not None and order.status != "cancelled":
         sentences = [texts["delivered_on"].format(number=order.number,
                                                  date=day(order.delivered_at.astimezone(zone).date(), language))]
     else:
         sentences = [texts["status"].format(number=order.number, status=status_words(order, language))]
-        promised = promise(order, language, zone)
-        due = promised_day(order, zone)
-        if promised and due is not None and order.status != "cancelled":
-            sentences.append(texts["expected" if due >= today else "missed"].format(promise=promised))
+        written = promise(promised, language, zone)
+        due = promised_day(promised, zone)
+        if written and due is not None and order.status != "cancelled":
+            sentences.append(texts["expected" if due >= today else "missed"].format(promise=written))
     tracking = tracking_line(newest_parcel(parcels), language) if order.status != "cancelled" else ""
     return " ".join(sentences) + (f"\n{tracking}" if tracking else "")
 
 
-def summary(order: Order, lines: Sequence[OrderLine], parcels: Sequence[Shipment], language: str,
-            zone: ZoneInfo, today: dt.date) -> str:
+def summary(order: Order, lines: Sequence[OrderLine], parcels: Sequence[Shipment], promised: Promise,
+            language: str, zone: ZoneInfo, today: dt.date) -> str:
     """The order summary an agent inserts into a reply: number and date, the lines, the total,
     and its live status."""
     texts = _TEXTS[_language(language)]
@@ -166,5 +170,5 @@ def summary(order: Order, lines: Sequence[OrderLine], parcels: Sequence[Shipment
                                                                    language))]
     parts += [texts["line"].format(quantity=line.quantity, name=line.name) for line in lines]
     parts.append(texts["total"].format(total=money(order.total, order.currency, language)))
-    return "\n".join(parts) + "\n\n" + live_status(order, parcels, language, zone, today)
+    return "\n".join(parts) + "\n\n" + live_status(order, parcels, promised, language, zone, today)
 

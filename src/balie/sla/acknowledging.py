@@ -64,14 +64,16 @@ def maybe_acknowledge(session: Session, conversation: Conversation, message: Mes
 def _order_status(session: Session, conversation: Conversation, message: Message, zone: ZoneInfo,
                   language_code: str, now: dt.datetime) -> str | None:
     """"Waar blijft mijn bestelling?": the live status of the order the customer means (one
-    they mention, else their newest open one), when they ask and Balie knows their orders."""
+    they mention, else their newest open one), when they ask and Balie knows their orders; with
+    the date they were last promised (a broken promise's new date, once they were told it)."""
     if not where_is.asks_where(message.text):
         return None
     found = in_conversation.focus(session, conversation.shop_id, conversation.customer_id,
                                   in_conversation.customer_texts(session, conversation))
     if found is None:
         return None
-    return order_texts.live_status(found.order, found.parcels, language_code, zone, now.astimezone(zone).date())
+    return order_texts.live_status(found.order, found.parcels, found.promise, language_code, zone,
+                                   now.astimezone(zone).date())
 
 
 def last_acknowledged_at(session: Session, conversation: Conversation) -> dt.datetime | None:

@@ -71,21 +71,27 @@ def _return(case: ReturnCase, zone: ZoneInfo, now: dt.datetime) -> dict[str, Any
 
 def _order(view: OrderView, cases: list[ReturnCase], *, mentioned: bool, focus: bool, language: str,
            zone: ZoneInfo, now: dt.datetime) -> dict[str, Any]:
-    order = view.order
+    order, promise = view.order, view.promise
     parcels = [item.shipment for item in view.parcels]
+    # After a broken promise the panel shows the new date the customer was told, as they read
+    # it, and the checkout's promise beside it.
+    checkout = order.promised_delivery_date or (
+        order.promised_window_start.astimezone(zone).date() if order.promised_window_start else None)
     return {
         "id": order.id, "anchor": anchor(view), "number": order.number, "placed_at": order.placed_at,
         "total": order.total, "currency": order.currency, "status": order.status,
         "payment_status": order.payment_status, "delivery_status": order.delivery_status or "none",
-        "delivered_at": order.delivered_at, "promised_date": order.promised_delivery_date,
-        "window_start": order.promised_window_start, "window_end": order.promised_window_end,
+        "delivered_at": order.delivered_at, "promised_date": promise.date,
+        "window_start": promise.window[0] if promise.window else None,
+        "window_end": promise.window[1] if promise.window else None,
+        "revised": promise.revised, "checkout_date": checkout,
         "own": view.own, "mentioned": mentioned, "focus": focus,
         "lines": [{"sku": line.sku, "name": line.name, "quantity": line.quantity, "price": line.price}
                   for line in view.lines],
         "parcels": [_parcel(parcel, language) for parcel in view.parcels],
         "returns": [_return(case, zone, now) for case in cases],
         # Inserting another customer's order into this customer's reply is not one click away.
-        "insert_summary": order_texts.summary(order, view.lines, parcels, language, zone,
+        "insert_summary": order_texts.summary(order, view.lines, parcels, promise, language, zone,
                                               now.astimezone(zone).date()) if view.own else "",
     }
 
@@ -114,7 +120,8 @@ def orders_context(session: Session, shop_id: int, customer_id: int, known_langu
         "order_links": linked,
         "reply_language": language,
         "order_variables": in_conversation.variables(
-            focus, [parcel.shipment for parcel in focus_view.parcels] if focus_view else [], language, zone, now),
+            focus, [parcel.shipment for parcel in focus_view.parcels] if focus_view else [],
+            focus_view.promise if focus_view else None, language, zone, now),
         "order_status_labels": ORDER_STATUS_LABELS,
         "delivery_labels": DELIVERY_LABELS,
         "return_status_labels": RETURN_STATUS_LABELS,

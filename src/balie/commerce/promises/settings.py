@@ -1,4 +1,8 @@
-"""A shop's promise settings: read with defaults filled in, replaced whole by an admin."""
+"""A shop's promise settings: read with defaults filled in, replaced whole by an admin.
+
+A wrong field raises SettingInvalid: its `detail` names the field in English, as every API
+error does ("cutoff: a time HH:MM such as 22:00"); its `field`, `problem` and `values` let the
+settings page say the same in the admin's language."""
 
 from __future__ import annotations
 
@@ -32,6 +36,19 @@ MAX_CARRIERS = 50
 MAX_SUBJECT = 300
 MAX_BODY = 5000
 CUTOFF = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class SettingInvalid(Invalid):
+    """A wrong field: `problem` is one of PROBLEMS, `values` what its message needs."""
+
+    def __init__(self, field: str, problem: str, detail: str, **values: object) -> None:
+        super().__init__(detail, code="invalid_field")
+        self.field, self.problem, self.values = field, problem, values
+
+
+# What can be wrong with a field (the settings page has a message for each).
+PROBLEMS = ("time", "choice", "too_many_carriers", "carrier_name", "whole_number", "language", "characters", "length",
+            "variable", "amount", "more_than_zero", "too_many_rules")
 
 
 @dataclass(frozen=True)
@@ -91,55 +108,82 @@ def load(session: Session, shop_id: int) -> Settings:
 
 def _whole(value: object, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise Invalid(f"{name}: a whole number from {low} to {high} (got {str(value)[:20]!r})", code="invalid_field")
+        raise SettingInvalid(name, "whole_number", f"{name}: a whole number from {low} to {high} "
+                             f"(got {str(value)[:20]!r})", low=low, high=high)
     return value
+
+
+def _line(value: str, field: str) -> str:
+    try:
+        return check_line(value, field)
+    except Invalid as error:
+        raise SettingInvalid(field, "characters", error.detail) from error
+
+
+def _text(value: str, field: str) -> None:
+    try:
+        check_text(value, field)
+    except Invalid as error:
+        raise SettingInvalid(field, "characters", error.detail) from error
+
+
+def _money(value: object, field: str) -> Decimal:
+    try:
+        amount = checks.money(value, field)
+    except Invalid as error:
+        raise SettingInvalid(field, "amount", error.detail) from error
+    assert amount is not None  # required: checks.money raises instead
+    return amount
 
 
 def check(wanted: Settings) -> Settings:
     """The settings as they will be stored; a wrong field is named."""
     if not CUTOFF.match(str(wanted.cutoff)):
-        raise Invalid(f"cutoff: a time HH:MM such as 22:00 (got {str(wanted.cutoff)[:20]!r})", code="invalid_field")
+        raise SettingInvalid("cutoff", "time", f"cutoff: a time HH:MM such as 22:00 (got {str(wanted.cutoff)[:20]!r})")
     if wanted.channel not in CHANNEL_PREFERENCES:
-        raise Invalid(f"channel: one of {', '.join(CHANNEL_PREFERENCES)}", code="invalid_field")
+        raise SettingInvalid("channel", "choice", f"channel: one of {', '.join(CHANNEL_PREFERENCES)}")
     if len(wanted.carriers) > MAX_CARRIERS:
-        raise Invalid(f"carriers: at most {MAX_CARRIERS}", code="invalid_field")
+        raise SettingInvalid("carriers", "too_many_carriers", f"carriers: at most {MAX_CARRIERS}", count=MAX_CARRIERS)
     carriers = {}
     for name, days in wanted.carriers.items():
-        carrier = check_line(name, "carrier").strip().lower()
+        carrier = _line(name, "carrier").strip().lower()
         if not carrier or len(carrier) > 64:
-            raise Invalid(f"carriers: a carrier name of 1 to 64 characters (got {carrier[:70]!r})",
-                          code="invalid_field")
+            raise SettingInvalid("carriers", "carrier_name",
+                                 f"carriers: a carrier name of 1 to 64 characters (got {carrier[:70]!r})")
         carriers[carrier] = _whole(days, f"carriers.{carrier}", 1, 60)
     templates = {}
     for code, template in wanted.templates.items():
         if code not in LANGUAGES:
-            raise Invalid(f"templates: language {code[:10]!r} is not one of {', '.join(LANGUAGES)}",
-                          code="invalid_field")
-        subject = check_line(template.subject, f"templates.{code}.subject").strip()
+            raise SettingInvalid("templates", "language",
+                                 f"templates: language {code[:10]!r} is not one of {', '.join(LANGUAGES)}")
+        subject = _line(template.subject, f"templates.{code}.subject").strip()
         body = template.body.replace("\r\n", "\n")
-        check_text(body, f"templates.{code}.body")
+        _text(body, f"templates.{code}.body")
         body = body.strip()
         if not subject or len(subject) > MAX_SUBJECT:
-            raise Invalid(f"templates.{code}.subject: 1 to {MAX_SUBJECT} characters", code="invalid_field")
+            raise SettingInvalid(f"templates.{code}.subject", "length",
+                                 f"templates.{code}.subject: 1 to {MAX_SUBJECT} characters", high=MAX_SUBJECT)
         if not body or len(body) > MAX_BODY:
-            raise Invalid(f"templates.{code}.body: 1 to {MAX_BODY} characters", code="invalid_field")
+            raise SettingInvalid(f"templates.{code}.body", "length",
+                                 f"templates.{code}.body: 1 to {MAX_BODY} characters", high=MAX_BODY)
         for where, value in (("subject", subject), ("body", body)):
             unknown = texts.unknown_variables(value)
             if unknown:
-                raise Invalid(f"templates.{code}.{where}: unknown variable {{{{{unknown[0]}}}}}; the variables are "
-                              f"{', '.join(texts.VARIABLES)}", code="invalid_field")
+                raise SettingInvalid(f"templates.{code}.{where}", "variable",
+                                     f"templates.{code}.{where}: unknown variable {{{{{unknown[0]}}}}}; the variables "
+                                     f"are {', '.join(texts.VARIABLES)}", variable=f"{{{{{unknown[0]}}}}}")
         templates[code] = Template(subject, body)
     if len(wanted.rules) > MAX_RULES:
-        raise Invalid(f"compensation: at most {MAX_RULES} rules", code="invalid_field")
+        raise SettingInvalid("compensation", "too_many_rules", f"compensation: at most {MAX_RULES} rules",
+                             count=MAX_RULES)
     rules = []
     for index, rule in enumerate(wanted.rules):
         where = f"compensation[{index}]"
         days = _whole(rule.min_days_late, f"{where}.min_days_late", 1, 365)
-        minimum = checks.money(rule.min_order_total, f"{where}.min_order_total")
-        amount = checks.money(rule.amount, f"{where}.amount")
-        assert minimum is not None and amount is not None
+        minimum = _money(rule.min_order_total, f"{where}.min_order_total")
+        amount = _money(rule.amount, f"{where}.amount")
         if amount <= 0:
-            raise Invalid(f"{where}.amount: must be more than 0", code="invalid_field")
+            raise SettingInvalid(f"{where}.amount", "more_than_zero", f"{where}.amount: must be more than 0")
         rules.append(Rule(days, minimum, amount))
     return Settings(enabled=bool(wanted.enabled), cutoff=wanted.cutoff,
                     transit_days=_whole(wanted.transit_days, "transit_days", 1, 60),

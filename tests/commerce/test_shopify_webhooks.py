@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from shopify_support import SECRET, connect, deliver, fixture_order, fulfillment, order, sign
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tracking_support import Sender
 
@@ -22,7 +20,7 @@ from balie.commerce.models import Order, Shipment, TrackingEvent, WebhookDeliver
 from balie.commerce.shopify import webhook
 from balie.config import Settings
 from factories import Tenant, make_tenant
-from servers import poll
+from row_locks import second_waits_for_first
 
 
 @pytest.fixture
@@ -472,27 +470,9 @@ def test_a_parcel_reported_without_and_with_its_carrier_at_once_is_one_parcel(
     transaction must wait for the first to decide whether the parcel exists: read before
     the first commits, each would create its own parcel under its own carrier."""
     deliver(client, key, "orders/create", order())
-    with factory() as first, factory() as second:
-        second_pid = second.scalar(text("select pg_backend_pid()"))
-        webhook.apply(first, tenant.shop_id, "fulfillments/create", "first",
-                      without_carrier(shipment_status="confirmed", updated_at="2026-11-23T22:00:00+01:00"))
-        failure: list[BaseException] = []
-
-        def deliver_second() -> None:
-            try:
-                webhook.apply(second, tenant.shop_id, "fulfillments/update", "second", fulfillment())
-                second.commit()
-            except BaseException as error:
-                failure.append(error)
-
-        thread = threading.Thread(target=deliver_second)
-        thread.start()
-        with factory() as watcher:
-            waiting = poll(lambda: watcher.scalar(text(
-                "select wait_event_type from pg_stat_activity where pid = :pid"), {"pid": second_pid}),
-                lambda kind: kind == "Lock", time.monotonic() + 10)
-        first.commit()
-        thread.join(timeout=10)
-
-    assert waiting == "Lock" and not thread.is_alive() and not failure, failure
+    second_waits_for_first(
+        factory,
+        lambda session: webhook.apply(session, tenant.shop_id, "fulfillments/create", "first", without_carrier(
+            shipment_status="confirmed", updated_at="2026-11-23T22:00:00+01:00")),
+        lambda session: webhook.apply(session, tenant.shop_id, "fulfillments/update", "second", fulfillment()))
     assert parcels_seen(client, tenant) == [("PostNL", "3SABCD1234567", ["info_received", "in_transit"])]

@@ -6,14 +6,12 @@ delivered in two transactions at once, on PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import pytest
 from commerce_support import ORDER, order_with, post
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 from tracking_support import PARCEL, Sender
 
@@ -21,7 +19,7 @@ from balie import clock
 from balie.commerce import tracking_webhook
 from balie.commerce.models import Order, Shipment
 from factories import Tenant
-from servers import poll
+from row_locks import second_waits_for_first
 
 OTHER_PARCEL = "3SABCD7654321"
 
@@ -154,28 +152,8 @@ def test_two_parcels_of_one_order_delivered_at_once_deliver_the_order(
         (f'{{"carrier": "PostNL", "tracking_code": "{code}", "events": '
          f'[{{"status": "delivered", "occurred_at": "2026-11-25T1{hour}:00:00Z"}}]}}').encode())
         for code, hour in ((PARCEL["tracking_code"], 1), (OTHER_PARCEL, 2))]
-    with factory() as first, factory() as second:
-        second_pid = second.scalar(text("select pg_backend_pid()"))
-        tracking_webhook.apply(first, tenant.shop_id, payloads[0])  # holds the order's lock until its commit
-        failure: list[BaseException] = []
-
-        def deliver_second() -> None:
-            try:
-                tracking_webhook.apply(second, tenant.shop_id, payloads[1])
-                second.commit()
-            except BaseException as error:
-                failure.append(error)
-
-        thread = threading.Thread(target=deliver_second)
-        thread.start()
-        with factory() as watcher:
-            waiting = poll(lambda: watcher.scalar(text(
-                "select wait_event_type from pg_stat_activity where pid = :pid"), {"pid": second_pid}),
-                lambda kind: kind == "Lock", time.monotonic() + 10)
-        first.commit()
-        thread.join(timeout=10)
-
-    assert waiting == "Lock" and not thread.is_alive() and not failure, failure
+    second_waits_for_first(factory, lambda session: tracking_webhook.apply(session, tenant.shop_id, payloads[0]),
+                           lambda session: tracking_webhook.apply(session, tenant.shop_id, payloads[1]))
     with factory() as session:
         order = session.scalars(select(Order).where(Order.shop_id == tenant.shop_id)).one()
         parcels = session.scalars(select(Shipment.delivered_at).where(Shipment.order_id == order.id)).all()

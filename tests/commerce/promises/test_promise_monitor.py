@@ -4,6 +4,7 @@ rules, the template with hostile values, and customers we cannot reach."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from typing import Any
 
@@ -52,6 +53,27 @@ def test_a_promised_day_passed_without_delivery_is_found_and_told(
     assert breach["rule"] == "passed" and breach["state"] == "notified"
     [message] = notices(factory)
     assert "niet bezorgd op de beloofde dag" in message.text and "donderdag 26 november" in message.text
+
+
+def test_a_window_just_after_midnight_is_a_promise_for_that_day_in_the_shops_zone(
+    app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
+) -> None:
+    """00:30 on Wednesday in Amsterdam is Tuesday in UTC: the promise is Wednesday's, and
+    it breaks at Tuesday's dispatch cut-off, not Monday's."""
+    frozen_clock.current = local(23, 12)
+    add_mailbox(factory, tenant)
+    enable(client, tenant)
+    placed = post_order(client, tenant, order(promised=None, promised_delivery_window={
+        "start": local(25, 0, 30).isoformat(), "end": local(25, 6).isoformat()}))
+    frozen_clock.current = local(24, 12)  # Monday's cut-off passed without a scan, Tuesday's not yet
+    run_worker(app)
+    assert breaches(client, tenant, placed["id"]) == []
+
+    frozen_clock.current = local(24, 23)
+    run_worker(app)
+    [breach] = breaches(client, tenant, placed["id"])
+    assert (breach["rule"], breach["promised_date"]) == ("cutoff", "2026-11-25")
+    assert dt.datetime.fromisoformat(breach["broken_at"]) == local(24, 22)  # the shop's cut-off, 22:00
 
 
 def test_a_carrier_exception_is_found_at_once(

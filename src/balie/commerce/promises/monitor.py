@@ -77,7 +77,7 @@ def scan_shop(session: Session, shop_id: int, now: dt.datetime) -> tuple[int, in
     since = wanted.enabled_at or now
     looked_at = found = 0
     for batch in _chunks(sorted(_first_candidates(session, shop_id, now, policy, since)), BATCH):
-        watched = _first_promises(session, shop_id, batch)
+        watched = _first_promises(session, shop_id, batch, policy.zone)
         looked_at += len(watched)
         found += _record(session, shop_id, watched, now, policy, generation=1, since=since)
     second = _second_promises(session, shop_id)
@@ -137,7 +137,8 @@ def _parcels(session: Session, shop_id: int, order_ids: list[int]) -> dict[int, 
     return found
 
 
-def _first_promises(session: Session, shop_id: int, order_ids: list[int]) -> list[rules.Watched]:
+def _first_promises(session: Session, shop_id: int, order_ids: list[int], zone: dt.tzinfo) -> list[rules.Watched]:
+    """A window promises the day it starts on, in the shop's zone."""
     rows = session.execute(select(Order.id, Order.promised_delivery_date, Order.promised_window_start,
                                   Order.promised_window_end, Order.delivery_status)
                            .where(Order.shop_id == shop_id, Order.id.in_(order_ids))).all()
@@ -145,7 +146,7 @@ def _first_promises(session: Session, shop_id: int, order_ids: list[int]) -> lis
     watched = []
     for row in rows:
         window_start = clock.aware(row.promised_window_start)
-        promised = row.promised_delivery_date or (window_start.date() if window_start else None)
+        promised = row.promised_delivery_date or (window_start.astimezone(zone).date() if window_start else None)
         if promised is None:
             continue
         watched.append(rules.Watched(order_id=row.id, promised_date=promised,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from automation_support import conversation, make_rule, runs, work
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.automation import engine
 from balie.conversations.models import Conversation
 from factories import Tenant, post_message
+from statements import counting
 
 VIP_FIRST = {"name": "Grote klanten eerst", "trigger": "message_received",
              "conditions": [{"field": "customer_tags", "op": "any", "value": ["Grote Klant", "vip"]}],
@@ -66,17 +66,8 @@ def test_the_customers_tags_cost_one_query(client: TestClient, factory: sessionm
         tag(client, tenant, posted["customer_id"], value)
     with factory() as session:
         found = session.get_one(Conversation, posted["conversation_id"])
-        statements: list[str] = []
-
-        def count(*args: object) -> None:
-            statements.append(str(args[2]))
-
-        bind = session.get_bind()
-        event.listen(bind, "before_cursor_execute", count)
-        try:
+        with counting(session.get_bind()) as statements:
             facts = engine.gather(session, found, None, ())
-        finally:
-            event.remove(bind, "before_cursor_execute", count)
 
     assert facts.customer_tags == frozenset({"vip", "zakelijk", "retour"})
     assert len([statement for statement in statements if "customer_tag" in statement]) == 1

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from shopify_support import SECRET, connect, deliver, fixture_order, fulfillment, order, sign
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tracking_support import Sender
 
@@ -21,6 +21,7 @@ from balie.commerce.shopify import webhook
 from balie.config import Settings
 from factories import Tenant, make_tenant
 from row_locks import second_waits_for_first
+from statements import counting
 
 
 @pytest.fixture
@@ -350,22 +351,13 @@ def test_a_repeat_and_a_scan_cost_a_fixed_number_of_statements(client: TestClien
                                                                 frozen_clock: object) -> None:
     deliver(client, key, "orders/create", order())
     deliver(client, key, "fulfillments/create", fulfillment(), webhook_id="first-scan")
-    engine = factory.kw["bind"]
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]).split("\n")[0][:80])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting(factory) as statements:
         deliver(client, key, "fulfillments/create", fulfillment(), webhook_id="first-scan")
-        repeat = list(statements)
+        repeat = [statement.split("\n")[0][:80] for statement in statements]
         statements.clear()
         deliver(client, key, "fulfillments/update", fulfillment(shipment_status="out_for_delivery",
                                                                 updated_at="2026-11-24T09:00:00+01:00"))
-        scan = list(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+        scan = [statement.split("\n")[0][:80] for statement in statements]
 
     assert len(repeat) <= 2, repeat  # the shop and its connection; the delivery id
     assert len(scan) <= 14, scan  # most of them the core's: the parcel, the order, the scan, the status

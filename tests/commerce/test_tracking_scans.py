@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from commerce_support import ORDER, order_with, post
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tracking_support import PARCEL, Sender
 
@@ -20,6 +20,7 @@ from balie.commerce import tracking_webhook
 from balie.commerce.models import Order, Shipment
 from factories import Tenant
 from row_locks import second_waits_for_first
+from statements import counting
 
 OTHER_PARCEL = "3SABCD7654321"
 
@@ -121,21 +122,12 @@ def test_a_scan_for_a_known_parcel_is_few_statements_on_postgresql(sender: Sende
     """The benchmark's hot path (500 scans a second): one new scan for a known parcel, with a
     delivery id. On PostgreSQL: the shop's secret, the delivery id, the scans and the parcel,
     the order's lock and its recount."""
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    engine = factory.kw["bind"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting(factory) as statements:
         for hour, status in ((9, "out_for_delivery"), (10, "delivered")):
             statements.clear()
             response = sender.send(scans(PARCEL["tracking_code"], (status, f"2026-11-25T{hour:02d}:00:00Z")),
                                    headers={"X-Balie-Delivery": f"scan-{hour}"})
             assert response.json()["events"]["added"] == 1
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     limit = 5 if database_url.startswith("postgresql") else 11
     assert len(statements) <= limit, [statement.strip().split("\n")[0][:80] for statement in statements]
 

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from woocommerce_support import connect, deliver, sign, wc_order
 
 from balie.commerce.models import Order, WebhookDelivery
 from factories import Tenant
+from statements import counting
 
 
 def the_order(client: TestClient, tenant: Tenant, number: str = "727") -> Any:
@@ -157,17 +158,11 @@ def test_a_deleted_order_is_looked_up_through_an_index(client: TestClient, tenan
     url = connect(client, tenant, factory)
     deliver(client, url, wc_order(), topic="order.created")
     engine = factory.kw["bind"]
-    lookups: list[tuple[str, Any]] = []
-
-    def capture(_connection: object, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
-        if "commerce_order.external_id = " in statement:
-            lookups.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    sent: list[Any] = []
+    with counting(engine, parameters=sent) as statements:
         deleted = deliver(client, url, {"id": 727}, topic="order.deleted")
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    lookups = [(statement, parameters) for statement, parameters in zip(statements, sent, strict=True)
+               if "commerce_order.external_id = " in statement]
 
     assert deleted.json()["status"] == "cancelled" and lookups
     with engine.connect() as connection:

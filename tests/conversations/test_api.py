@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie.agents import service as agent_service
 from balie.agents.models import Membership
 from balie.shops.models import Shop
 from factories import Tenant, post_message
+from statements import counting
 
 
 def ids(client: TestClient, tenant: Tenant, query: str = "") -> list[int]:
@@ -176,21 +177,12 @@ def test_inbox_listing_query_count_does_not_grow_with_the_page(
 ) -> None:
     for i in range(12):
         post_message(client, tenant, customer={"email": f"q{i}@example.nl"})
-    engine = factory.kw["bind"]
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting(factory) as statements:
         assert len(ids(client, tenant, "?limit=3")) == 3
         small = len(statements)
         statements.clear()
         assert len(ids(client, tenant, "?limit=12")) == 12
         large = len(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert small == large <= 5, [s.split("\n")[0][:80] for s in statements]
 
 

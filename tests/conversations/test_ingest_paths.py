@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock
@@ -22,6 +21,7 @@ from balie.customers import service as customer_service
 from balie.customers.models import Customer, Identity
 from balie.customers.service import normalise
 from factories import Tenant
+from statements import counting
 
 EMAIL = normalise("email", "klant@example.nl")
 # The one-statement path and the row locks under test are PostgreSQL's (SQLite has no
@@ -169,28 +169,13 @@ def test_same_external_id_is_the_same_message(factory: sessionmaker[Session], te
 # --- PostgreSQL: the ordinary message is one statement, and stays correct under load --------
 
 
-@contextmanager
-def counted_statements(factory: sessionmaker[Session]) -> Iterator[list[str]]:
-    engine = factory.kw["bind"]
-    statements: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 @ONLY_POSTGRESQL
 def test_ordinary_messages_take_one_statement_on_postgresql(
     factory: sessionmaker[Session], tenant: Tenant, database_url: str
 ) -> None:
-    with counted_statements(factory) as new_customer:
+    with counting(factory) as new_customer:
         receive(factory, inbound(tenant, "Eerste bericht"))
-    with counted_statements(factory) as known_customer:
+    with counting(factory) as known_customer:
         receive(factory, inbound(tenant, "Tweede bericht"))
     assert len(new_customer) == 1, new_customer
     assert len(known_customer) == 1, known_customer

@@ -4,7 +4,7 @@ next messages are stored but start nothing automatic."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock
@@ -18,6 +18,7 @@ from balie.shops.models import Shop
 from balie.sla import acknowledgement_settings
 from balie.worker import HANDLERS
 from factories import Tenant, post_message
+from statements import counting
 
 
 def block(client: TestClient, tenant: Tenant, customer_id: object, **body: object) -> dict[str, object]:
@@ -142,17 +143,8 @@ def test_the_check_is_one_query_for_both_states(factory: sessionmaker[Session], 
                                      actor_agent_id=None, reason="door een regel")
             assert blocked.blocked_by_id is None  # a rule, not an agent
         with factory() as session:
-            statements: list[str] = []
-
-            def count(*args: object, into: list[str] = statements) -> None:
-                into.append(str(args[2]))
-
-            engine = session.get_bind()
-            event.listen(engine, "before_cursor_execute", count)
-            try:
+            with counting(session.get_bind()) as statements:
                 assert blocking.muted(session, tenant.shop_id, customer_id)
-            finally:
-                event.remove(engine, "before_cursor_execute", count)
             assert len(statements) == 1
 
 

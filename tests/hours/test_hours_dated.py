@@ -7,7 +7,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock
@@ -16,6 +15,7 @@ from balie.hours import service as hours_service
 from balie.hours.models import DatedHours
 from balie.shops.models import Shop
 from factories import Tenant
+from statements import counting
 
 AMS = ZoneInfo("Europe/Amsterdam")
 TODAY = dt.date(2026, 11, 24)  # the frozen clock's date
@@ -115,19 +115,10 @@ def test_loading_every_channel_is_one_query_with_the_shop_at_hand(
 ) -> None:
     week_days(factory, tenant)
     add(factory, tenant, dt.date(2026, 12, 31))
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    engine = factory.kw["bind"]
     with factory() as session:
         shop = session.get_one(Shop, tenant.shop_id)
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with counting(factory) as statements:
             weeks = hours_service.load_all(session, tenant.shop_id, shop=shop)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == 1, statements
     assert weeks["email"].spans_on(dt.date(2026, 12, 31)) == ()
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock
@@ -18,6 +18,7 @@ from balie.hours import service as hours_service
 from balie.proactive.models import InvitationRule
 from balie.shops.models import Shop
 from factories import Tenant, post_message
+from statements import counting
 
 # The frozen clock starts on Tuesday 2026-11-24 10:00 UTC: 11:00 in Amsterdam.
 TUESDAY = 1
@@ -269,20 +270,11 @@ def test_queries_are_few_and_a_cached_answer_needs_none(
     configure(factory, tenant)
     chats(client, factory, tenant, 3)
     address = url(factory, tenant)
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    engine = factory.kw["bind"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting(factory) as statements:
         client.get(address)
         first = len(statements)
         client.get(address)
         second = len(statements) - first
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     # shop, widget settings, opening hours, agents online, chat queue, recent first replies, rules
     assert first <= 7, statements
     assert second == 0, statements[first:]

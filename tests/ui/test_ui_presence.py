@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock
 from balie.agents import service as agent_service
 from balie.agents.models import Agent
 from factories import Tenant
+from statements import counting
 from ui_support import sign_in
 
 
@@ -23,19 +23,9 @@ def last_seen(factory: sessionmaker[Session], agent_id: int) -> dt.datetime | No
 
 
 def updates_during(factory: sessionmaker[Session], work) -> list[str]:  # type: ignore[no-untyped-def]
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        if str(args[2]).lstrip().upper().startswith("UPDATE AGENT"):
-            statements.append(str(args[2]))
-
-    engine = factory.kw["bind"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting(factory) as statements:
         work()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return statements
+    return [statement for statement in statements if statement.lstrip().upper().startswith("UPDATE AGENT")]
 
 
 def test_touch_writes_at_most_once_a_minute(

@@ -3,36 +3,20 @@ and must not grow with the number of rows or messages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from factories import Tenant, post_message
+from statements import counting
 from ui_support import sign_in
-
-
-@contextmanager
-def counting(factory: sessionmaker[Session]) -> Iterator[list[str]]:
-    engine = factory.kw["bind"]
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]).split("\n")[0][:100])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def queries(factory: sessionmaker[Session], request: Callable[[], object]) -> list[str]:
     with counting(factory) as statements:
         request()
-    return list(statements)
+    return [statement.split("\n")[0][:100] for statement in statements]
 
 
 def test_inbox_queries_do_not_grow_with_the_list(

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from promise_support import breaches, enable, local, order, post_order, run_worker
 from smtp_sink import add_mailbox
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock
@@ -23,6 +23,7 @@ from balie.commerce.promises.models import Breach
 from balie.sla import acknowledgement_settings
 from factories import Tenant, post_message
 from order_support import place
+from statements import counting
 from ui_support import sign_in
 
 QUESTION = "Waar blijft mijn bestelling? Ik had hem vandaag verwacht."
@@ -111,18 +112,10 @@ def test_only_a_date_the_customer_was_told_counts_in_one_query(
             breach("2", 1, "unreachable", dt.date(2026, 11, 27)), breach("3", 1, "new", dt.date(2026, 11, 27)),
             breach("4", 1, "notified", dt.date(2026, 11, 26)),
         ])
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
     with factory() as session:
         found = list(session.scalars(select(Order).where(Order.shop_id == tenant.shop_id)))
-        event.listen(session.get_bind(), "before_cursor_execute", count)
-        try:
+        with counting(session.get_bind()) as statements:
             promises = latest.promised(session, tenant.shop_id, found)
-        finally:
-            event.remove(session.get_bind(), "before_cursor_execute", count)
     by_number = {item.number: promises[item.id] for item in found}
 
     assert len(statements) == 1

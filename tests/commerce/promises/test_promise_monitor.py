@@ -21,6 +21,7 @@ from balie.commerce.promises.models import Breach, Voucher
 from balie.conversations.models import Message
 from balie.customers.models import Customer
 from factories import Tenant, make_tenant
+from statements import counting
 
 
 def conversation(client: TestClient, tenant: Tenant, conversation_id: int) -> dict[str, Any]:
@@ -360,27 +361,15 @@ def test_one_shop_failing_does_not_keep_the_others_unwatched(
 def test_a_pass_costs_the_same_statements_for_five_orders_as_for_fifty(
     client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
 ) -> None:
-    from sqlalchemy import event
-
     frozen_clock.current = local(23, 12)
     enable(client, tenant)
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    engine = factory.kw["bind"]
     counts = []
     for batch in (range(5), range(5, 50)):
         for number in batch:
             post_order(client, tenant, order(number=f"N{number}", email=f"n{number}@example.nl"))
         frozen_clock.current = local(23, 22, 5) if not counts else local(24, 22, 5)
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with counting(factory) as statements:
             found = monitor.scan(factory)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         counts.append(len(statements))
-        statements.clear()
         assert found.found == len(batch)
     assert counts[0] == counts[1], counts

@@ -15,7 +15,9 @@ from balie import cursors
 from balie.agents.service import actor_for_token
 from balie.commerce import orders, shipments
 from balie.commerce.models import Order, Shipment
+from balie.commerce.promises import latest
 from balie.commerce.schemas import (
+    LatestPromiseOut,
     LineOut,
     OrderIn,
     OrderOut,
@@ -44,15 +46,21 @@ def shipment_out(session: Session, shipment: Shipment) -> ShipmentOut:
     )
 
 
-def order_out(session: Session, order: Order, parcels: list[Shipment] | None = None) -> OrderOut:
+def order_out(session: Session, order: Order, parcels: list[Shipment] | None = None,
+              promise: latest.Promise | None = None) -> OrderOut:
     if parcels is None:
         parcels = shipments.of_orders(session, order.shop_id, [order.id])[order.id]
+    if promise is None:
+        promise = latest.promised(session, order.shop_id, [order])[order.id]
+    window = promise.window or (None, None)
     return OrderOut(
         id=order.id, number=order.number, source=order.source, external_id=order.external_id,
         customer_id=order.customer_id, status=order.status, payment_status=order.payment_status,
         total=order.total, currency=order.currency, placed_at=order.placed_at,
         promise=PromiseOut(date=order.promised_delivery_date, window_start=order.promised_window_start,
                            window_end=order.promised_window_end),
+        latest_promise=LatestPromiseOut(date=promise.date, window_start=window[0], window_end=window[1],
+                                        revised=promise.revised),
         delivery_status=order.delivery_status, delivered_at=order.delivered_at,
         lines=[LineOut(sku=line.sku, name=line.name, quantity=line.quantity, price=line.price,
                        cost_price=line.cost_price) for line in orders.lines_of(session, order)],
@@ -111,7 +119,8 @@ def list_orders(
     rows = list(db.scalars(query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit + 1)))
     page = rows[:limit]
     parcels = shipments.of_orders(db, actor.shop_id, [order.id for order in page])
-    return OrderPage(items=[order_out(db, order, parcels[order.id]) for order in page],
+    promises = latest.promised(db, actor.shop_id, page)
+    return OrderPage(items=[order_out(db, order, parcels[order.id], promises[order.id]) for order in page],
                      next_cursor=cursors.encode(page[-1].placed_at, page[-1].id) if len(rows) > limit else None)
 
 

@@ -111,6 +111,10 @@ class PromiseOut(BaseModel):
     window_end: dt.datetime | None
 
 
+class LatestPromiseOut(PromiseOut):
+    revised: bool = Field(description="true: the new date the customer was told after the checkout promise broke")
+
+
 class OrderOut(BaseModel):
     id: int
     number: str
@@ -122,7 +126,10 @@ class OrderOut(BaseModel):
     total: Decimal
     currency: str
     placed_at: dt.datetime
-    promise: PromiseOut
+    promise: PromiseOut = Field(description="the promise made at checkout")
+    latest_promise: LatestPromiseOut = Field(
+        description="what the customer was last promised: the checkout promise, or the new date they were told "
+                    "after it broke (docs/promises.md)")
     delivery_status: str | None
     delivered_at: dt.datetime | None
     lines: list[LineOut]

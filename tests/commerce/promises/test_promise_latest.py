@@ -91,6 +91,22 @@ def test_the_panel_and_the_canned_replies_show_the_new_date_too(
     assert summary is not None and "Verwachte levering: woensdag 25 november." in summary.group(1)
 
 
+def test_the_orders_api_gives_the_checkout_promise_and_the_latest_one(
+    app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
+) -> None:
+    placed = told_a_new_date(app, client, tenant, factory, frozen_clock)
+    post_order(client, tenant, order("10024", promised="2026-11-27"))
+
+    listed = {item["number"]: item for item in client.get("/api/v1/orders", headers=tenant.headers).json()["items"]}
+    one = client.get(f"/api/v1/orders/{placed['id']}", headers=tenant.headers).json()
+
+    assert listed["10023"]["promise"]["date"] == "2026-11-24"
+    assert listed["10023"]["latest_promise"] == one["latest_promise"] == {
+        "date": "2026-11-25", "window_start": None, "window_end": None, "revised": True}
+    assert listed["10024"]["latest_promise"] == {
+        "date": "2026-11-27", "window_start": None, "window_end": None, "revised": False}
+
+
 def test_only_a_date_the_customer_was_told_counts_in_one_query(
     client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
 ) -> None:

@@ -113,6 +113,21 @@ def test_a_wrong_field_is_named_in_the_pages_language_and_nothing_is_stored(
     assert stored(factory, tenant.shop_id).saved is False
 
 
+def test_a_long_message_is_kept_whole_and_a_too_long_one_refused(client: TestClient, factory: sessionmaker[Session],
+                                                                tenant: Tenant) -> None:
+    """A message may have 5000 characters: the page must neither cut a long one short nor
+    cut a too long one down to a length it then accepts."""
+    csrf = sign_in(client, tenant)
+    long = "Het spijt ons. " * 300 + "{{voucher}}"  # 4511 characters
+    assert client.post("/settings/promises", data=form(csrf, nl_body=long), follow_redirects=False).status_code == 303
+    assert stored(factory, tenant.shop_id).templates["nl"].body == long
+
+    too_long = client.post("/settings/promises", data=form(csrf, nl_body="x" * 5001))
+    assert too_long.status_code == 400
+    assert error_of(too_long.text) == "Tekst van het bericht in het Nederlands: Vul 1 tot 5000 tekens in."
+    assert stored(factory, tenant.shop_id).templates["nl"].body == long
+
+
 def test_every_problem_the_service_names_has_a_message() -> None:
     assert set(settings_promises.MESSAGES) == set(promise_settings.PROBLEMS)
 

@@ -82,12 +82,15 @@ CHANNEL_HINTS = {
 WEEKDAY_LABELS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
                   N_("Sunday"))
 WIDGET_FIELDS = ("allowed_origins", "phone", "whatsapp", "email", "callback_minutes", "callback_attempts")
-MAX_FIELD = 4000
+# Longer than any field these pages take (the promise messages' 5000 characters), so that a
+# value too long is still too long when its service checks it: cutting it to a length the
+# service accepts would store a text the admin never wrote. The body limit bounds the rest.
+MAX_FIELD = 10_000
 
 
 async def posted(request: Request) -> dict[str, str]:
     """The posted text fields (parsed once; the CSRF check reads the same form), each cut to
-    a length no real value reaches."""
+    a length no accepted value reaches."""
     form = await request.form()
     return {name: value[:MAX_FIELD] for name, value in form.items() if isinstance(value, str)}
 

@@ -18,6 +18,7 @@ from balie.automation import webhooks as automation_webhooks
 from balie.channels.email import polling
 from balie.commerce.promises import monitor as promise_monitor
 from balie.commerce.promises import notice as promise_notice
+from balie.commerce.shopify import privacy as shopify_privacy
 from balie.commerce.woocommerce import pull as woocommerce_pull
 from balie.config import Settings
 from balie.conversations import jobs as conversation_jobs
@@ -42,6 +43,7 @@ HANDLERS: Mapping[str, scheduling.Handler] = {
     sla_jobs.DUE_SOON: sla_jobs.fire_due_soon, sla_jobs.BREACHED: sla_jobs.fire_breached,
     automation_jobs.KIND: automation_jobs.fire,
     return_jobs.DUE_SOON: return_jobs.fire, return_jobs.OVERDUE: return_jobs.fire,
+    shopify_privacy.KIND: shopify_privacy.fire_shop_redaction,
 }
 
 

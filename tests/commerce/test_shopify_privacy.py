@@ -130,7 +130,7 @@ def test_redacting_a_customer_who_also_wrote_keeps_their_own_contact(client: Tes
     assert len(conversations) == 1  # what the customer wrote to the shop stays the shop's
 
 
-def test_redacting_a_shop_removes_everything_shopify_gave(client: TestClient, tenant: Tenant, key: str,
+def test_redacting_a_shop_removes_everything_shopify_gave(app: Any, client: TestClient, tenant: Tenant, key: str,
                                                           factory: sessionmaker[Session],
                                                           frozen_clock: object) -> None:
     shopify_order(client, key)
@@ -144,7 +144,11 @@ def test_redacting_a_shop_removes_everything_shopify_gave(client: TestClient, te
 
     response = deliver(client, key, "shop/redact", {"shop_id": 954889, "shop_domain": "winkel.myshopify.com"})
 
+    # Answered at once (Shopify waits 5 seconds); the worker erases.
     assert response.status_code == 200, response.text
+    assert response.json()["detail"].startswith("shop redaction scheduled")
+    assert customer_of(factory, "1002") is not None and audits(factory, "shopify.shop_redacted") == []
+    app.state.worker.run_once()
     with factory() as session:
         assert session.scalars(select(Order.number)).all() == ["10023"]
         assert session.scalars(select(Shipment)).all() == []
@@ -156,6 +160,27 @@ def test_redacting_a_shop_removes_everything_shopify_gave(client: TestClient, te
     assert audit.data == {"orders": 2, "shipments": 1, "tracking_events": 1, "customers_emptied": 1}
     # The app is gone: the connection with it, so later deliveries are refused.
     assert deliver(client, key, "orders/create", order()).status_code == 401
+    app.state.worker.run_once()
+    assert len(audits(factory, "shopify.shop_redacted")) == 1  # done once
+
+
+def test_a_shop_redaction_leaves_what_shopify_sends_after_a_reconnection(
+        app: Any, client: TestClient, tenant: Tenant, key: str, factory: sessionmaker[Session],
+        frozen_clock: Any) -> None:
+    shopify_order(client, key)
+    assert deliver(client, key, "shop/redact", {"shop_id": 954889}).status_code == 200
+    assert deliver(client, key, "orders/create", order()).status_code == 401  # the connection went at once
+
+    frozen_clock.advance(minutes=5)
+    key = connect(client, tenant, factory)  # the shop installs the app again before the worker ran
+    shopify_order(client, key, id=5201100007, name="#1007", email="kees@example.nl",
+                  customer={"id": 7302, "email": "kees@example.nl"})
+    app.state.worker.run_once()
+
+    with factory() as session:
+        assert session.scalars(select(Order.number)).all() == ["1007"]
+    [done] = audits(factory, "shopify.shop_redacted")
+    assert done.data["orders"] == 1 and len(audits(factory, "shopify.shop_redact_requested")) == 1
 
 
 @pytest.mark.parametrize("topic", ["customers/data_request", "customers/redact"])

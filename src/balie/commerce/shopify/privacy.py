@@ -8,18 +8,21 @@
   call-back, no chat identity, no order from elsewhere) is emptied: every identity and the name.
   Someone who also contacted the shop themselves keeps the e-mail address and phone number
   they wrote from: that is the shop's own record, erased through the shop, not Shopify.
-- `shop/redact`: every order, parcel and scan that came from Shopify goes, customers known
-  only from those orders are emptied as above, and the Shopify connection is removed.
+- `shop/redact`: the Shopify connection is removed at once; then, in the worker, every order,
+  parcel and scan that came from Shopify goes and customers known only from those orders are
+  emptied as above.
 
 The audit entries count what happened; they never copy the personal data itself."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from balie import clock
 from balie.audit import service as audit_service
 from balie.callbacks.models import Callback
 from balie.commerce import connections
@@ -30,6 +33,8 @@ from balie.conversations.models import Conversation
 from balie.customers import service as customer_service
 from balie.customers.models import Customer, Identity
 from balie.customers.service import IdentityRef
+from balie.scheduling import service as scheduling
+from balie.scheduling.models import DueJob
 from balie.shops.models import Shop
 
 SOURCE = "shopify"
@@ -207,17 +212,40 @@ def _remove_identities(session: Session, shop_id: int, customer_id: int, *condit
 # --- shop/redact -----------------------------------------------------------------------
 
 
+KIND = "shopify.shop_redact"
+
+
 def redact_shop(session: Session, shop_id: int, _payload: dict[str, Any]) -> None:
+    """The connection goes at once (later deliveries are refused); the erasing is a due job
+    (KIND), because Shopify wants its answer within 5 seconds and a shop's history may hold a
+    million orders. The job erases what Shopify had given by the time of this request."""
+    requested = clock.now()
+    connections.remove(session, shop_id, SOURCE, actor_agent_id=None)
+    scheduling.schedule(session, shop_id=shop_id, kind=KIND, ref_id=shop_id, due_at=requested,
+                        payload={"requested_at": requested.isoformat()})
+    audit_service.record(session, shop_id=shop_id, actor_agent_id=None, action="shopify.shop_redact_requested",
+                         object_type="shop", object_id=shop_id, data={})
+    session.flush()
+
+
+def fire_shop_redaction(session: Session, job: DueJob) -> None:
+    """Every order, parcel and scan Shopify gave until the request goes; customers known only
+    from them are emptied. Running it again finds nothing more to erase."""
+    shop_id = job.shop_id
+    requested = dt.datetime.fromisoformat(str((job.payload or {})["requested_at"]))
+    given = (Order.shop_id == shop_id, Order.source == SOURCE, Order.created_at <= requested)
     customer_ids = [customer_id for customer_id in session.scalars(select(Order.customer_id).distinct().where(
-        Order.shop_id == shop_id, Order.source == SOURCE, Order.customer_id.is_not(None))) if customer_id is not None]
-    shopify_shipments = select(Shipment.id).where(Shipment.shop_id == shop_id, Shipment.source == SOURCE)
+        *given, Order.customer_id.is_not(None))) if customer_id is not None]
+    shopify_shipments = select(Shipment.id).where(Shipment.shop_id == shop_id, Shipment.source == SOURCE,
+                                                  Shipment.created_at <= requested)
     events = session.execute(delete(TrackingEvent).where(
         TrackingEvent.shop_id == shop_id,
-        or_(TrackingEvent.source == SOURCE, TrackingEvent.shipment_id.in_(shopify_shipments))))
-    parcels = session.execute(delete(Shipment).where(Shipment.shop_id == shop_id, Shipment.source == SOURCE))
-    orders = session.execute(delete(Order).where(Order.shop_id == shop_id, Order.source == SOURCE))
+        or_(and_(TrackingEvent.source == SOURCE, TrackingEvent.created_at <= requested),
+            TrackingEvent.shipment_id.in_(shopify_shipments))))
+    parcels = session.execute(delete(Shipment).where(Shipment.shop_id == shop_id, Shipment.source == SOURCE,
+                                                     Shipment.created_at <= requested))
+    orders = session.execute(delete(Order).where(*given))
     emptied = len(erase_only_shopify(session, shop_id, customer_ids))
-    connections.remove(session, shop_id, SOURCE, actor_agent_id=None)
     audit_service.record(session, shop_id=shop_id, actor_agent_id=None, action="shopify.shop_redacted",
                          object_type="shop", object_id=shop_id,
                          data={"orders": orders.rowcount, "shipments": parcels.rowcount,  # type: ignore[attr-defined]

@@ -98,7 +98,7 @@ HANDLERS: dict[str, Callable[[Session, int, dict[str, Any]], str]] = {
     "fulfillments/update": apply_fulfillment,
     "customers/data_request": _privacy(privacy.data_request, "data request recorded"),
     "customers/redact": _privacy(privacy.redact_customer, "customer redacted"),
-    "shop/redact": _privacy(privacy.redact_shop, "shop redacted"),
+    "shop/redact": _privacy(privacy.redact_shop, "shop redaction scheduled: the worker erases what Shopify gave"),
 }
 TOPICS = tuple(HANDLERS)
 

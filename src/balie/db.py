@@ -138,6 +138,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+def lock_conflict(error: Exception) -> bool:
+    """A deadlock or serialization failure (SQLSTATE 40P01, 40001): PostgreSQL stopped this
+    transaction for another one's sake. Nothing is wrong with its work; it may run again."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in ("40P01", "40001")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(

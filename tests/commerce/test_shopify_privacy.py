@@ -175,10 +175,13 @@ def test_a_shop_redaction_leaves_what_shopify_sends_after_a_reconnection(
     key = connect(client, tenant, factory)  # the shop installs the app again before the worker ran
     shopify_order(client, key, id=5201100007, name="#1007", email="kees@example.nl",
                   customer={"id": 7302, "email": "kees@example.nl"})
+    shopify_order(client, key, id=5201100008, name="#1008")  # Jan orders again
     app.state.worker.run_once()
 
     with factory() as session:
-        assert session.scalars(select(Order.number)).all() == ["1007"]
+        assert sorted(session.scalars(select(Order.number)).all()) == ["1007", "1008"]
+    jan = customer_of(factory, "1008")
+    assert jan is not None and ("email", "jan@example.nl") in identities_of(factory, jan)  # his new order's
     [done] = audits(factory, "shopify.shop_redacted")
     assert done.data["orders"] == 1 and len(audits(factory, "shopify.shop_redact_requested")) == 1
 

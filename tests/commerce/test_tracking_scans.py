@@ -97,6 +97,16 @@ def test_an_order_with_two_parcels_is_delivered_when_its_last_parcel_is(sender: 
     assert (both["delivery_status"], both["delivered_at"][:19]) == ("delivered", "2026-11-25T15:45:00")
 
 
+def test_two_parcels_scanned_at_the_same_moment_give_the_order_the_newer_parcels_status(
+        sender: Sender, client: TestClient, tenant: Tenant) -> None:
+    sender.send(scans(OTHER_PARCEL, ("in_transit", "2026-11-25T06:00:00Z"), order_number="10023"))
+
+    sender.send(scans(OTHER_PARCEL, ("delivery_failed", "2026-11-25T12:00:00Z")))
+    sender.send(scans(PARCEL["tracking_code"], ("delivered", "2026-11-25T12:00:00Z")))
+
+    assert the_order(client, tenant)["delivery_status"] == "delivery_failed"  # the parcel made last
+
+
 def test_a_new_tracking_link_without_scans_is_kept(sender: Sender, client: TestClient, tenant: Tenant) -> None:
     url = "https://jouw.postnl.nl/track-and-trace/3SABCD1234567-NL-9999ZZ"
     response = sender.send({**scans(PARCEL["tracking_code"]), "tracking_url": url})

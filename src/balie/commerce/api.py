@@ -96,7 +96,9 @@ def _save_order(context: Context, token: str, body: OrderIn) -> tuple[OrderOut, 
     with context.factory() as db:
         actor = actor_for_token(db, token)
         saved = context.commit_retrying(db, lambda: orders.save(db, actor.shop_id, data, source="api"))
-        return order_out(db, saved.order), saved.created
+        # A new order has no broken promise yet: its checkout promise is its latest.
+        promise = latest.Promise.at_checkout(saved.order) if saved.created else None
+        return order_out(db, saved.order, promise=promise), saved.created
 
 
 @router.get("/orders", response_model=OrderPage)

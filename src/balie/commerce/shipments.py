@@ -165,10 +165,12 @@ def refresh_order(session: Session, order: Order) -> None:
     (`_locked_order`, or orders.save's own), so the parcels read here include those another
     transaction moved while this one waited for it (tracking_pg recounts the same way)."""
     session.flush()
-    rows = session.execute(select(Shipment.status, Shipment.status_at, Shipment.delivered_at)
+    rows = session.execute(select(Shipment.id, Shipment.status, Shipment.status_at, Shipment.delivered_at)
                            .where(Shipment.shop_id == order.shop_id, Shipment.order_id == order.id)).all()
     with_status = [row for row in rows if row.status_at is not None]
-    order.delivery_status = max(with_status, key=lambda row: row.status_at).status if with_status else None
+    # Two parcels scanned at the same moment: the newer parcel's status (tracking_pg the same).
+    newest = max(with_status, key=lambda row: (row.status_at, row.id)) if with_status else None
+    order.delivery_status = newest.status if newest else None
     delivered = [row.delivered_at for row in rows]
     order.delivered_at = max(delivered) if rows and all(delivered) else None
 

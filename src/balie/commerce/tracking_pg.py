@@ -76,11 +76,12 @@ FROM ship
 _LOCK_ORDER = "SELECT id FROM commerce_order WHERE id = %(order_id)s FOR UPDATE"
 _RECOUNT_ORDER = """
 WITH parcels AS (
-    SELECT status, status_at, delivered_at FROM commerce_shipment
+    SELECT id, status, status_at, delivered_at FROM commerce_shipment
     WHERE shop_id = %(shop_id)s AND order_id = %(order_id)s
 )
 UPDATE commerce_order SET
-    delivery_status = (SELECT status FROM parcels WHERE status_at IS NOT NULL ORDER BY status_at DESC LIMIT 1),
+    delivery_status = (SELECT status FROM parcels WHERE status_at IS NOT NULL
+                       ORDER BY status_at DESC, id DESC LIMIT 1),
     delivered_at = (SELECT CASE WHEN bool_and(delivered_at IS NOT NULL) THEN max(delivered_at) END FROM parcels)
 WHERE id = %(order_id)s AND shop_id = %(shop_id)s
 """

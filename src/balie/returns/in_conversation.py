@@ -10,12 +10,10 @@ from sqlalchemy.orm import Session
 from balie.db import scoped
 from balie.returns.models import ReturnCase
 
-# Where a case stands, furthest step first: the refund settles it; goods back beat the
-# customer's proof of sending (which only ends the shop's right to wait); else it is requested.
-STATUSES = ("refunded", "received", "sent_back", "requested")
-
 
 def status(case: ReturnCase) -> str:
+    """Where a case stands, furthest step first: the refund settles it; goods back beat the
+    customer's proof of sending (which only ends the shop's right to wait); else requested."""
     if case.refunded_at is not None:
         return "refunded"
     if case.goods_received_at is not None:

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import clock
+from balie.db import lock_conflict
 from balie.events import savepoint
 from balie.scheduling.models import DueJob
 
@@ -125,13 +126,8 @@ def _failed(session: Session, job: DueJob, attempt: int, error: Exception, max_a
     else:
         # Two workers' batches that wrote the same conversations in opposite orders: PostgreSQL
         # stops one of them. Nothing is wrong with the job; it goes again on the next pass.
-        job.next_attempt_at = clock.now() + (dt.timedelta(0) if _lock_conflict(error) else backoff(job.attempts))
+        job.next_attempt_at = clock.now() + (dt.timedelta(0) if lock_conflict(error) else backoff(job.attempts))
         log.warning("due job %s (%s, ref %s) failed (attempt %s of %s), retrying at %s: %s",
                     job.id, job.kind, job.ref_id, job.attempts, max_attempts, job.next_attempt_at.isoformat(),
                     message, exc_info=error)
     return Outcome(job.id, job.kind, job.state, message)
-
-
-def _lock_conflict(error: Exception) -> bool:
-    """A deadlock or serialization failure (SQLSTATE 40P01, 40001): another transaction's, not the job's."""
-    return getattr(getattr(error, "orig", None), "sqlstate", None) in ("40P01", "40001")

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from balie import events
 from balie.config import Settings
-from balie.db import make_engine, make_sessionmaker
+from balie.db import lock_conflict, make_engine, make_sessionmaker
 from balie.ratelimit import Limiter, make_limiter
 from balie.storage import FileStore
 
@@ -36,13 +36,17 @@ class Context:
 
     def commit_retrying(self, session: Session, work: Callable[[], T]) -> T:
         """Runs `work` and commits, under the ingest lock. After a unique-key conflict (the same
-        customer created, or the same message stored, by someone else just now) it rolls back
-        and runs once more: the second run finds their row."""
+        customer created, or the same message stored, by someone else just now) or a deadlock
+        PostgreSQL ended in the other transaction's favour (a parcel and its order locked in
+        two orders by two deliveries) it rolls back and runs once more: the second run finds
+        their rows, or waits for them."""
         with self.ingest_lock:
             try:
                 result = work()
                 session.commit()
-            except IntegrityError:
+            except (IntegrityError, OperationalError) as error:
+                if isinstance(error, OperationalError) and not lock_conflict(error):
+                    raise
                 session.rollback()
                 result = work()
                 session.commit()

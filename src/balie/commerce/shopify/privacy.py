@@ -189,7 +189,9 @@ def erase_only_shopify(session: Session, shop_id: int, customer_ids: list[int]) 
             Customer.shop_id == shop_id, Customer.id.in_(chunk),
             ~exists().where(Conversation.shop_id == shop_id, Conversation.customer_id == Customer.id),
             ~exists().where(Callback.shop_id == shop_id, Callback.customer_id == Customer.id),
-            ~exists().where(Order.shop_id == shop_id, Order.customer_id == Customer.id, Order.source != SOURCE),
+            # Any order left: one from elsewhere, or one Shopify sent after the shop reconnected
+            # (a customer's own Shopify orders are detached or deleted before this runs).
+            ~exists().where(Order.shop_id == shop_id, Order.customer_id == Customer.id),
             ~exists().where(Identity.shop_id == shop_id, Identity.customer_id == Customer.id,
                             Identity.kind.not_in(ORDER_KINDS)))))
         if not only:

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from balie import clock, text
+from balie import clock
 from balie.commerce import in_conversation, where_is
 from balie.commerce import texts as order_texts
 from balie.conversations.models import Conversation, Message
 from balie.customers import blocking, language
 from balie.customers.models import Customer
-from balie.events import Event, publish_on_commit
 from balie.outbox import service as outbox_service
 from balie.shops.models import Shop
 from balie.sla import acknowledge, acknowledgement_settings
@@ -58,7 +56,8 @@ def maybe_acknowledge(session: Session, conversation: Conversation, message: Mes
     body = acknowledge.acknowledgement(sla_service.expected_answer_at(session, conversation), now, zone,
                                        language_code)
     status = _order_status(session, conversation, message, zone, language_code, now)
-    return _send(session, conversation, f"{body}\n\n{status}" if status else body, now)
+    return outbox_service.send_automatic(session, conversation, f"{body}\n\n{status}" if status else body,
+                                         flag=FLAG, now=now, touch=False)
 
 
 def _order_status(session: Session, conversation: Conversation, message: Message, zone: ZoneInfo,
@@ -100,21 +99,3 @@ def _zone_and_language(session: Session, conversation: Conversation) -> tuple[Zo
     return zone, language.of_customer(row.customer_language, row.language)
 
 
-def _send(session: Session, conversation: Conversation, body: str, now: dt.datetime) -> Message:
-    """Stored and queued like an agent's reply, but by nobody and without answering."""
-    message = Message(
-        shop_id=conversation.shop_id, conversation_id=conversation.id, direction="out",
-        channel=conversation.channel, author_agent_id=None, text=body, html=text.text_to_html(body),
-        delivery_state="queued", flags=FLAG, created_at=now,
-        # As for a reply: our id, known before it goes out, so an answer to it threads back here.
-        external_id=f"<{secrets.token_hex(16)}@{conversation.channel}.balie>",
-    )
-    session.add(message)
-    session.flush()
-    conversation.message_count = Conversation.message_count + 1
-    outbox_service.enqueue(session, message)
-    session.flush()
-    publish_on_commit(session, Event("message.created", conversation.shop_id,
-                                     {"conversation_id": conversation.id, "message_id": message.id,
-                                      "direction": "out"}))
-    return message

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -148,7 +147,7 @@ def _notify(session: Session, breach: Breach, order: Order, view: ShopView) -> N
         _unreachable(session, breach, order, customer, shop, what, voucher_note, zone, now, blocked=quiet)
         return
     conversation = target.conversation
-    message = _send(session, conversation, body, now)
+    message = outbox_service.send_automatic(session, conversation, body, flag=FLAG, now=now, touch=True)
     _note(session, conversation, texts.text(shop.language, "sent_note", number=order.number, voucher=voucher_note),
           now)
     breach.state, breach.acted_at, breach.watching = "notified", now, True
@@ -213,27 +212,6 @@ def _target(session: Session, order: Order, customer: Customer, shop: Shop, pref
     session.flush()
     automation.conversation_started(session, shop_id=order.shop_id, conversation_id=conversation.id)
     return Target(conversation, asked_first=False)
-
-
-def _send(session: Session, conversation: Conversation, body: str, now: dt.datetime) -> Message:
-    """Like an agent's reply, through the outbox, but by nobody: it is not an answer, so the
-    customer who asked keeps waiting for a person (the SLA timers run on)."""
-    message = Message(
-        shop_id=conversation.shop_id, conversation_id=conversation.id, direction="out",
-        channel=conversation.channel, author_agent_id=None, text=body, html=text.text_to_html(body),
-        delivery_state="queued", flags=FLAG, created_at=now,
-        external_id=f"<{secrets.token_hex(16)}@{conversation.channel}.balie>",
-    )
-    session.add(message)
-    session.flush()
-    conversation.message_count = Conversation.message_count + 1
-    conversation.last_activity_at = now
-    conversation.preview = text.preview(body)
-    outbox_service.enqueue(session, message)
-    session.flush()
-    publish_on_commit(session, Event("message.created", conversation.shop_id, {
-        "conversation_id": conversation.id, "message_id": message.id, "direction": "out"}))
-    return message
 
 
 def _note(session: Session, conversation: Conversation, body: str, now: dt.datetime) -> Message:

@@ -1,7 +1,9 @@
-"""Real `balie` processes for tests: started on a free loopback port, ready when uvicorn says so."""
+"""Real `balie` processes for tests: started on a free loopback port, ready when uvicorn says so;
+and a small HTTP server of a test's own (a webhook receiver, a platform's API) on loopback."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import selectors
 import socket
@@ -135,3 +137,23 @@ def poll(read: Callable[[], T], enough: Callable[[T], bool], deadline: float) ->
         if enough(value) or time.monotonic() > deadline:
             return value
         time.sleep(0.01)
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that keeps the test output clean of its access log."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def http_on_loopback(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serves `handler` on 127.0.0.1 at a free port, in a thread; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import http.server
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from servers import QuietHandler, http_on_loopback
 
 
 @dataclass
@@ -21,7 +22,7 @@ class Receiver:
 def receiving() -> Iterator[Receiver]:
     state = Receiver(url="")
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
@@ -31,15 +32,6 @@ def receiving() -> Iterator[Receiver]:
             self.end_headers()
             state.arrived.set()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    try:
+    with http_on_loopback(Handler) as url:
+        state.url = url + "/hook"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -5,14 +5,14 @@
 from __future__ import annotations
 
 import base64
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from servers import QuietHandler, http_on_loopback
 
 KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 SECRET = "cs_0123456789abcdef0123456789abcdef01234567"
@@ -32,7 +32,7 @@ def woocommerce_shop() -> Iterator[Shop]:
     shop = Shop()
     expected = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -69,15 +69,6 @@ def woocommerce_shop() -> Iterator[Shop]:
             self._answer(200, json.dumps(chosen).encode(), {"X-WP-Total": str(len(found)),
                                                             "X-WP-TotalPages": str(pages)})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    shop.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with http_on_loopback(Handler) as url:
+        shop.url = url
         yield shop
-    finally:
-        server.shutdown()
-        server.server_close()

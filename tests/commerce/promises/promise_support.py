@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from balie import clock
 from factories import Tenant
 
 # The real SMTP sink lives with the e-mail channel's tests; Shopify's signed deliveries with
@@ -39,6 +40,17 @@ def order(number: str = "10023", *, promised: str | None = "2026-11-24", total: 
     }
     body.update(extra)
     return body
+
+
+def watching(client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
+             **settings: Any) -> None:
+    """Monday 23 November at noon: the shop has a mailbox and watches its promises (with these
+    settings changed)."""
+    from smtp_sink import add_mailbox
+
+    frozen_clock.current = local(23, 12)
+    add_mailbox(factory, tenant)
+    enable(client, tenant, **settings)
 
 
 def post_order(client: TestClient, tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:

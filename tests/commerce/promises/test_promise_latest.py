@@ -9,8 +9,7 @@ import re
 from typing import Any
 
 from fastapi.testclient import TestClient
-from promise_support import breaches, enable, local, order, post_order, run_worker
-from smtp_sink import add_mailbox
+from promise_support import breaches, local, order, post_order, run_worker, watching
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,9 +32,7 @@ def told_a_new_date(app: Any, client: TestClient, tenant: Tenant, factory: sessi
                     frozen_clock: clock.FrozenClock) -> dict[str, Any]:
     """Order 10023, promised for Tuesday the 24th, has no carrier scan by Monday's cut-off: Jan
     is mailed that it comes Wednesday the 25th."""
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant)
+    watching(client, tenant, factory, frozen_clock)
     placed = post_order(client, tenant, order())
     frozen_clock.current = local(23, 22, 5)
     run_worker(app)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from promise_support import breaches, enable, local, order, post_order, run_worker, scan, ship, vouchers
+from promise_support import breaches, enable, local, order, post_order, run_worker, scan, ship, vouchers, watching
 from smtp_sink import add_mailbox
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,9 +38,7 @@ def notices(factory: sessionmaker[Session]) -> list[Message]:
 def test_a_promised_day_passed_without_delivery_is_found_and_told(
     app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
 ) -> None:
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant)
+    watching(client, tenant, factory, frozen_clock)
     placed = post_order(client, tenant, order())
     parcel = ship(client, tenant)
     scan(client, tenant, parcel, "in_transit", local(23, 18))  # scanned in time: no cut-off breach
@@ -61,9 +59,7 @@ def test_a_window_just_after_midnight_is_a_promise_for_that_day_in_the_shops_zon
 ) -> None:
     """00:30 on Wednesday in Amsterdam is Tuesday in UTC: the promise is Wednesday's, and
     it breaks at Tuesday's dispatch cut-off, not Monday's."""
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant)
+    watching(client, tenant, factory, frozen_clock)
     placed = post_order(client, tenant, order(promised=None, promised_delivery_window={
         "start": local(25, 0, 30).isoformat(), "end": local(25, 6).isoformat()}))
     frozen_clock.current = local(24, 12)  # Monday's cut-off passed without a scan, Tuesday's not yet
@@ -117,9 +113,7 @@ def test_a_parcel_stuck_in_transit_longer_than_its_carrier_takes_is_found(
 def test_two_passes_act_on_a_breach_once(
     app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
 ) -> None:
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant)
+    watching(client, tenant, factory, frozen_clock)
     post_order(client, tenant, order())
     frozen_clock.current = local(23, 22, 5)
     for _ in range(2):
@@ -138,9 +132,7 @@ def test_two_workers_at_once_notify_each_customer_once(
     database_url: str, client: TestClient, tenant: Tenant, factory: sessionmaker[Session],
     frozen_clock: clock.FrozenClock,
 ) -> None:
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant)
+    watching(client, tenant, factory, frozen_clock)
     for number in range(40):
         post_order(client, tenant, order(number=f"A{number}", email=f"klant{number}@example.nl"))
     frozen_clock.current = local(23, 22, 5)
@@ -179,9 +171,7 @@ def test_compensation_follows_the_shops_rules(
     app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
     total: str, detected: tuple[int, int, int], amount: str | None,
 ) -> None:
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant, cutoff="23:59" if detected[0] > 23 else "22:00")
+    watching(client, tenant, factory, frozen_clock, cutoff="23:59" if detected[0] > 23 else "22:00")
     placed = post_order(client, tenant, order(total=total))
     if detected[0] > 23:  # scanned in time, then nothing: found when the day has passed
         scan(client, tenant, ship(client, tenant), "in_transit", local(23, 20))
@@ -199,9 +189,7 @@ def test_compensation_follows_the_shops_rules(
 def test_no_compensation_rules_means_no_voucher(
     app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
 ) -> None:
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant, compensation=[])
+    watching(client, tenant, factory, frozen_clock, compensation=[])
     placed = post_order(client, tenant, order())
     frozen_clock.current = local(23, 22, 5)
     run_worker(app)
@@ -211,9 +199,7 @@ def test_no_compensation_rules_means_no_voucher(
 def test_the_template_fills_hostile_values_in_once_and_as_text(
     app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
 ) -> None:
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant, templates={"nl": {
+    watching(client, tenant, factory, frozen_clock, templates={"nl": {
         "subject": "Bestelling {{ order.number }}: {0} %s",
         "body": "Beste {{customer.name}}, {{what_happened}} Nieuw: {{new_date}}. {{voucher}} {__class__}"}})
     hostile = "{{voucher}} <script>alert(1)</script> {0.__class__}"
@@ -232,9 +218,7 @@ def test_the_template_fills_hostile_values_in_once_and_as_text(
 def test_the_customers_own_language_is_used(
     app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
 ) -> None:
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant)
+    watching(client, tenant, factory, frozen_clock)
     placed = post_order(client, tenant, order())
     with factory() as session, session.begin():
         session.get_one(Customer, placed["customer_id"]).language = "en"
@@ -248,9 +232,7 @@ def test_the_customers_own_language_is_used(
 def test_a_customer_without_a_reachable_channel_gets_agents_a_note_instead(
     app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
 ) -> None:
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant)
+    watching(client, tenant, factory, frozen_clock)
     by_phone = post_order(client, tenant, order(customer={"phone": "06 12345678", "name": "Piet"}))
     nobody = post_order(client, tenant, order(number="10024", customer={}))
     frozen_clock.current = local(23, 22, 5)
@@ -307,9 +289,7 @@ def test_turning_it_on_does_not_apologise_for_promises_broken_before(
 def test_a_blocked_customer_gets_nothing_automatic_and_agents_a_note(
     app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
 ) -> None:
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant)
+    watching(client, tenant, factory, frozen_clock)
     placed = post_order(client, tenant, order())
     with factory() as session, session.begin():
         session.get_one(Customer, placed["customer_id"]).block_state = "muted"
@@ -325,9 +305,8 @@ def test_a_blocked_customer_gets_nothing_automatic_and_agents_a_note(
 def test_a_template_that_fills_in_to_nothing_falls_back_to_the_default(
     app: Any, client: TestClient, tenant: Tenant, factory: sessionmaker[Session], frozen_clock: clock.FrozenClock,
 ) -> None:
-    frozen_clock.current = local(23, 12)
-    add_mailbox(factory, tenant)
-    enable(client, tenant, compensation=[], templates={"nl": {"subject": "{{voucher}}", "body": "{{ voucher }}"}})
+    watching(client, tenant, factory, frozen_clock, compensation=[],
+             templates={"nl": {"subject": "{{voucher}}", "body": "{{ voucher }}"}})
     post_order(client, tenant, order())
     frozen_clock.current = local(23, 22, 5)
     run_worker(app)
